@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Install everything azbuse needs to build, test and benchmark on Debian 12:
+# toolchain and libraries, the bookworm-backports suite, and the kernel
+# images + headers of both supported kernels (6.1 from bookworm, 6.12 from
+# backports) for the QEMU guests.  Idempotent: a second run changes nothing.
+set -euo pipefail
+
+[ "$(id -u)" = 0 ] || { echo "ci/deps.sh: must run as root" >&2; exit 1; }
+export DEBIAN_FRONTEND=noninteractive
+stamp=/var/lib/azbuse-deps.stamp
+self_sum=$(sha256sum "$0" | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$self_sum" ] && [ -z "${AZB_DEPS_FORCE:-}" ]; then
+	exit 0
+fi
+
+# bookworm-backports, derived from the machine's own sources (same mirror and
+# keyring), so no host name is written here.
+bp=/etc/apt/sources.list.d/azbuse-backports.sources
+if [ ! -f "$bp" ] && ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+	src=/etc/apt/sources.list.d/debian.sources
+	uri=$(awk '/^URIs:/ {u=$2} /^Suites:/ && / bookworm( |$)/ {print u; exit}' "$src" 2>/dev/null || true)
+	[ -n "$uri" ] || uri=$(awk '/^URIs:/ {print $2; exit}' "$src")
+	key=$(awk '/^Signed-By:/ {print $2; exit}' "$src")
+	{
+		echo "Types: deb"
+		echo "URIs: $uri"
+		echo "Suites: bookworm-backports"
+		echo "Components: main"
+		[ -n "$key" ] && echo "Signed-By: $key"
+	} > "$bp"
+fi
+
+apt-get update -q >/dev/null
+
+pkgs=(build-essential make gcc pkg-config kmod cpio xz-utils zstd
+      busybox-static qemu-system-x86 fio util-linux
+      liburing-dev libnuma-dev libhwloc-dev libjemalloc-dev)
+apt-get install -y -q --no-install-recommends "${pkgs[@]}" >/dev/null
+
+# Newest 6.1 kernel from bookworm and newest 6.12 from backports; a kernel
+# that cannot be had is reported, and its guest tests skip.
+# apt-cache search takes an extended regex on package names.
+newest() { apt-cache search --names-only "$1" 2>/dev/null | awk '{print $1}' |
+	sed 's/^linux-image-//' | sort -V | tail -n 1; }
+k61=$(newest '^linux-image-6\.1\.0-[0-9]+-amd64$')
+k612=$(newest '^linux-image-6\.12\.[0-9]+\+(bpo|deb12)-amd64$')
+for k in "$k61" "$k612"; do
+	[ -n "$k" ] || { echo "ci/deps.sh: a kernel series is not available; its guest tests will skip" >&2; continue; }
+	t=()
+	case "$k" in 6.12*) t=(-t bookworm-backports) ;; esac
+	apt-get install -y -q --no-install-recommends "${t[@]}" "linux-image-$k" "linux-headers-$k" >/dev/null ||
+		echo "ci/deps.sh: could not install kernel $k; its guest tests will skip" >&2
+done
+
+echo "$self_sum" > "$stamp"

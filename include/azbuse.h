@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libazbuse: the public API of the azbuse runtime.
+ *
+ * Three parts:
+ *  - device control: add, remove, list and query /dev/azbuseN devices;
+ *  - the server: attach a device, run one poller thread per hardware queue
+ *    and hand each request to a storage engine;
+ *  - the engine API: what a storage engine implements (see engines/null.c,
+ *    the smallest complete engine).
+ *
+ * Functions return 0 or a negative errno unless said otherwise.  Option and
+ * info structs carry their own size so they can grow without breaking
+ * callers: set it with the matching *_init() function.
+ */
+#ifndef AZBUSE_H
+#define AZBUSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AZB_VERSION	"0.1.0"
+
+/* ---- device control ---------------------------------------------------- */
+
+#define AZB_ID_ANY		0xffffffffU
+
+#define AZB_DEV_READ_ONLY	(1ULL << 0)
+#define AZB_DEV_ROTATIONAL	(1ULL << 1)
+#define AZB_DEV_WRITE_CACHE	(1ULL << 2)	/* volatile cache: FLUSH + FUA */
+#define AZB_DEV_DISCARD		(1ULL << 3)
+#define AZB_DEV_WRITE_ZEROES	(1ULL << 4)
+#define AZB_DEV_RECOVERY	(1ULL << 5)
+
+enum azb_dev_state {
+	AZB_STATE_IDLE = 0,	/* no runtime attached */
+	AZB_STATE_LIVE = 1,	/* served by a runtime */
+	AZB_STATE_REMOVING = 2,
+};
+
+/* Parameters of a device; zero fields take the kernel's defaults. */
+struct azb_dev_params {
+	size_t		size;		/* sizeof(struct azb_dev_params) */
+	uint32_t	dev_id;		/* AZB_ID_ANY or the id wanted */
+	uint64_t	dev_bytes;
+	uint64_t	flags;		/* AZB_DEV_* */
+	uint32_t	logical_bs;
+	uint32_t	physical_bs;
+	uint32_t	max_io_bytes;
+	uint32_t	nr_queues;
+	uint32_t	queue_depth;
+	uint32_t	timeout_ms;
+};
+
+/* What the kernel reports about a device. */
+struct azb_dev_info {
+	struct azb_dev_params params;	/* as applied by the kernel */
+	enum azb_dev_state state;
+	int		owner_pid;	/* runtime serving it, or 0 */
+	unsigned int	blk_major, blk_minor;
+	unsigned int	chr_major, chr_minor;
+};
+
+struct azb_features {
+	unsigned int	abi_version;
+	uint64_t	features;	/* AZBUSE_FEAT_* from the uapi header */
+	unsigned int	max_queues;
+	unsigned int	max_depth;
+	unsigned int	max_io_bytes;
+};
+
+void azb_dev_params_init(struct azb_dev_params *p);
+
+/* Fills info->params with what the kernel applied; info may be NULL. */
+int azb_dev_add(const struct azb_dev_params *p, struct azb_dev_info *info);
+int azb_dev_remove(uint32_t dev_id);
+int azb_dev_get_info(uint32_t dev_id, struct azb_dev_info *info);
+/* Writes up to cap ids to ids; returns how many devices exist, or -errno. */
+int azb_dev_list(uint32_t *ids, unsigned int cap);
+int azb_get_features(struct azb_features *f);
+
+/* "/dev/azbuseN" and "/dev/azbusecN" for an id; buf of at least 32 bytes. */
+void azb_blk_path(uint32_t dev_id, char *buf, size_t len);
+void azb_chr_path(uint32_t dev_id, char *buf, size_t len);
+/* Parses "N", "azbuseN" or "/dev/azbuseN"; returns 0 or -EINVAL. */
+int azb_parse_dev_id(const char *s, uint32_t *dev_id);
+
+/* ---- engine API -------------------------------------------------------- */
+
+#define AZB_ENGINE_OPS_VERSION	1
+
+enum azb_op {
+	AZB_OP_READ = 0,
+	AZB_OP_WRITE = 1,
+	AZB_OP_FLUSH = 2,
+	AZB_OP_DISCARD = 3,
+	AZB_OP_WRITE_ZEROES = 4,
+};
+
+/* Request flags: the AZBUSE_IO_F_* bits of the uapi header, unchanged. */
+#define AZB_IO_FUA		(1U << 0)
+#define AZB_IO_PREFLUSH		(1U << 1)
+#define AZB_IO_SYNC		(1U << 2)
+#define AZB_IO_META		(1U << 3)
+#define AZB_IO_PRIO		(1U << 4)
+#define AZB_IO_NOUNMAP		(1U << 5)
+#define AZB_IO_RAHEAD		(1U << 6)
+#define AZB_IO_BACKGROUND	(1U << 7)
+#define AZB_IO_IDLE		(1U << 8)
+#define AZB_IO_FAILFAST		(1U << 9)
+#define AZB_IO_NOWAIT		(1U << 10)
+
+/* One request, owned by the engine from queue() until it completes. */
+struct azb_io {
+	enum azb_op	op;
+	uint32_t	flags;		/* AZB_IO_* */
+	uint64_t	offset;		/* bytes */
+	uint32_t	len;		/* bytes; 0 for FLUSH */
+	uint16_t	ioprio;
+	uint16_t	tag;		/* slot index within the queue */
+	void		*buf;		/* the slot: len bytes, page aligned */
+	void		*engine_ctx;	/* ops->io_ctx_bytes of engine space */
+};
+
+/* Engine flags. */
+#define AZB_ENGINE_F_NEEDS_TARGET	(1U << 0) /* TARGET argument required */
+#define AZB_ENGINE_F_NO_TARGET		(1U << 1) /* TARGET argument refused */
+
+/* Options handed to engines; engines read what they understand. */
+struct azb_engine_opts {
+	size_t		size;		/* sizeof(struct azb_engine_opts) */
+	uint64_t	dev_bytes;	/* requested size, 0 if not given */
+	uint32_t	logical_bs;	/* requested block size, 0 if not given */
+	bool		read_only;
+};
+
+struct azb_engine;
+
+/* An engine's per-device context. */
+struct azb_engine {
+	const struct azb_engine_ops *ops;
+	void		*priv;		/* the engine's own state */
+	/* set by open(): */
+	uint64_t	dev_bytes;	/* device size the engine serves */
+	uint32_t	logical_bs;	/* 0: the runtime's default */
+	/*
+	 * AZB_DEV_* the engine can serve (DISCARD, WRITE_ZEROES) or needs
+	 * (READ_ONLY); the server asks the kernel for those it offers.
+	 */
+	uint64_t	dev_flags;
+};
+
+/* An engine's per-queue context; the queue's poller thread owns it. */
+struct azb_engine_queue {
+	struct azb_engine *engine;
+	void		*priv;		/* the engine's per-queue state */
+	unsigned int	qid;
+	unsigned int	depth;
+	void		*arena;		/* depth slots of max_io_bytes */
+	size_t		arena_bytes;
+	uint32_t	max_io_bytes;
+	struct azb_queue *rt;		/* runtime side: for azb_io_complete() */
+};
+
+#define AZB_IO_QUEUED	1	/* queue(): the engine completes it later */
+
+/* open and queue are required; every other op may be NULL. */
+struct azb_engine_ops {
+	const char	*name;
+	const char	*help;		/* one line for --help */
+	unsigned int	version;	/* AZB_ENGINE_OPS_VERSION */
+	unsigned int	flags;		/* AZB_ENGINE_F_* */
+	size_t		io_ctx_bytes;	/* per-request engine space */
+
+	int  (*open)(struct azb_engine *e, const char *target,
+		     const struct azb_engine_opts *o);
+	void (*close)(struct azb_engine *e);
+	int  (*queue_init)(struct azb_engine_queue *q);
+	void (*queue_exit)(struct azb_engine_queue *q);
+	/*
+	 * Start one request: return 0 (done, success), -errno (done, failed)
+	 * or AZB_IO_QUEUED (the engine calls azb_io_complete() from reap()).
+	 */
+	int  (*queue)(struct azb_engine_queue *q, struct azb_io *io);
+	/* Optional: push what queue() batched up. */
+	void (*commit)(struct azb_engine_queue *q);
+	/* Optional: complete what finished; returns how many. */
+	int  (*reap)(struct azb_engine_queue *q);
+};
+
+/* For engines: finish a request that queue() returned AZB_IO_QUEUED for. */
+void azb_io_complete(struct azb_engine_queue *q, struct azb_io *io, int res);
+
+/* The built-in engines (engines/engines.c). */
+const struct azb_engine_ops *azb_engine_find(const char *name);
+const struct azb_engine_ops *const *azb_engine_list(void); /* NULL-ended */
+
+/* ---- server ------------------------------------------------------------ */
+
+enum azb_poll_mode {
+	AZB_POLL_ADAPTIVE = 0,	/* spin poll_spin_us, then sleep (default) */
+	AZB_POLL_BUSY = 1,	/* never sleep */
+	AZB_POLL_SLEEP = 2,	/* sleep whenever idle */
+};
+
+struct azb_server_opts {
+	size_t		size;		/* sizeof(struct azb_server_opts) */
+	const struct azb_engine_ops *engine;
+	const char	*target;	/* engine argument, may be NULL */
+	struct azb_dev_params dev;	/* for a device the server creates */
+	uint32_t	attach_id;	/* AZB_ID_ANY: create; else serve this */
+	enum azb_poll_mode poll;
+	unsigned int	poll_spin_us;	/* adaptive: spin before sleeping */
+	unsigned int	batch;		/* most SQEs taken per loop */
+};
+
+struct azb_server;
+
+void azb_server_opts_init(struct azb_server_opts *o);
+/* Opens the engine and creates (or attaches to) the device. */
+int azb_server_create(const struct azb_server_opts *o, struct azb_server **out);
+/* Starts one poller per queue; the device serves I/O on return. */
+int azb_server_start(struct azb_server *s);
+uint32_t azb_server_dev_id(const struct azb_server *s);
+const struct azb_dev_info *azb_server_info(const struct azb_server *s);
+/* True while every poller runs (false once the device was removed). */
+bool azb_server_running(const struct azb_server *s);
+/*
+ * Stops serving: finishes what the engine holds, then removes the device
+ * if this server created it (requests still queued fail) or detaches.
+ * Returns the first error a poller hit, or 0.
+ */
+int azb_server_stop(struct azb_server *s);
+void azb_server_destroy(struct azb_server *s);
+
+/* Per-queue counters, readable while serving. */
+struct azb_queue_stats {
+	uint64_t	ios[5];		/* by enum azb_op */
+	uint64_t	bytes;
+	uint64_t	errors;		/* requests completed with an error */
+	uint64_t	batches;	/* commits to the kernel */
+	uint64_t	bad_completions; /* CQEs the kernel refused */
+};
+
+int azb_server_queue_stats(const struct azb_server *s, unsigned int qid,
+			   struct azb_queue_stats *st);
+unsigned int azb_server_nr_queues(const struct azb_server *s);
+
+/* Size with an optional K/M/G/T/P suffix (powers of 1024): "1G", "512". */
+int azb_parse_size(const char *s, uint64_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AZBUSE_H */

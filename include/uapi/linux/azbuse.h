@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * azbuse: serve a Linux block device from userspace.
+ *
+ * The only header shared by the kernel module and userspace.  It follows the
+ * kernel's uapi rules: fixed-width __u types, explicit padding, reserved
+ * fields that must be zero, _IOC-encoded ioctl numbers, and a size field in
+ * every setup struct so it can grow.
+ *
+ * Devices:
+ *   /dev/azbusectl   control (misc device, CAP_SYS_ADMIN): ADD, REMOVE,
+ *                    GET_INFO, LIST, GET_FEATURES.
+ *   /dev/azbuseN     the block device users do I/O on.
+ *   /dev/azbusecN    the runtime's char device for device N: mmap one ring
+ *                    per hardware queue, attach each queue with a data arena,
+ *                    commit completions and wait.  One opener at a time.
+ *
+ * Rings (one per hardware queue, mmapped from /dev/azbusecN at
+ * AZBUSE_RING_OFFSET(qid), AZBUSE_IOC_GET_QUEUE_INFO gives the layout):
+ *
+ *   struct azbuse_ring_hdr   indices, each on its own cache line
+ *   SQ: sq_entries x struct azbuse_sqe   kernel produces, runtime consumes
+ *   CQ: cq_entries x struct azbuse_cqe   runtime produces, kernel consumes
+ *
+ * Indices are free-running __u32; an index maps to slot (idx & (entries - 1))
+ * and entries are powers of two.  Tag t of a queue owns bytes
+ * [t * max_io_bytes, (t + 1) * max_io_bytes) of that queue's arena: the
+ * kernel copies write data there before publishing the SQE and copies read
+ * data back from there when it reaps the CQE.
+ */
+#ifndef _UAPI_LINUX_AZBUSE_H
+#define _UAPI_LINUX_AZBUSE_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define AZBUSE_ABI_VERSION	1
+
+#define AZBUSE_CTL_DEV_NAME	"azbusectl"
+#define AZBUSE_BLK_DEV_NAME	"azbuse"	/* /dev/azbuseN */
+#define AZBUSE_CHR_DEV_NAME	"azbusec"	/* /dev/azbusecN */
+
+/* Limits the kernel enforces on device parameters. */
+#define AZBUSE_MAX_DEV_ID	65535
+#define AZBUSE_MAX_QUEUES	1024
+#define AZBUSE_MAX_DEPTH	4096
+#define AZBUSE_MIN_IO_BYTES	4096
+#define AZBUSE_MAX_IO_BYTES	(1U << 20)
+#define AZBUSE_MAX_ARENA_BYTES	(1ULL << 30)	/* depth * max_io_bytes */
+
+/* Defaults the kernel applies to a zero field in ADD. */
+#define AZBUSE_DEF_DEPTH	128
+#define AZBUSE_DEF_IO_BYTES	(256U << 10)
+#define AZBUSE_DEF_TIMEOUT_MS	30000
+
+#define AZBUSE_ID_ANY		0xffffffffU
+
+/* Device flags (struct azbuse_dev_info.flags). */
+#define AZBUSE_DEV_F_READ_ONLY		(1ULL << 0)
+#define AZBUSE_DEV_F_ROTATIONAL		(1ULL << 1)
+#define AZBUSE_DEV_F_WRITE_CACHE	(1ULL << 2)	/* volatile cache + FUA */
+#define AZBUSE_DEV_F_DISCARD		(1ULL << 3)
+#define AZBUSE_DEV_F_WRITE_ZEROES	(1ULL << 4)
+#define AZBUSE_DEV_F_RECOVERY		(1ULL << 5)
+
+/* Device state (struct azbuse_dev_info.state, output only). */
+#define AZBUSE_STATE_IDLE	0	/* no runtime attached: I/O fails */
+#define AZBUSE_STATE_LIVE	1	/* a runtime has the char device open */
+#define AZBUSE_STATE_REMOVING	2
+
+/*
+ * ADD (in/out), GET_INFO (dev_id in, rest out).  Zero fields in ADD take the
+ * defaults above; the kernel writes back what it applied.
+ */
+struct azbuse_dev_info {
+	__u32	size;		/* sizeof(struct azbuse_dev_info) */
+	__u32	dev_id;		/* AZBUSE_ID_ANY or the id wanted */
+	__u64	dev_bytes;	/* multiple of logical_bs */
+	__u64	flags;		/* AZBUSE_DEV_F_* */
+	__u32	logical_bs;	/* 512..4096, power of two; 0: 512 */
+	__u32	physical_bs;	/* logical_bs..65536, power of two; 0: logical */
+	__u32	max_io_bytes;	/* multiple of 4096; 0: default */
+	__u16	nr_queues;	/* 0: one per possible CPU */
+	__u16	queue_depth;	/* 0: default */
+	__u32	timeout_ms;	/* per-request I/O timeout; 0: default */
+	__u32	state;		/* out: AZBUSE_STATE_* */
+	__s32	owner_pid;	/* out: pid of the attached runtime, or 0 */
+	__u32	blk_major;	/* out */
+	__u32	blk_minor;	/* out */
+	__u32	chr_major;	/* out */
+	__u32	chr_minor;	/* out */
+	__u32	__pad;
+	__u64	reserved[6];
+};
+
+/* REMOVE. */
+struct azbuse_dev_id {
+	__u32	size;		/* sizeof(struct azbuse_dev_id) */
+	__u32	dev_id;
+	__u64	reserved[2];
+};
+
+/* LIST: ids_ptr points to capacity __u32s; count returns how many exist. */
+struct azbuse_dev_list {
+	__u32	size;		/* sizeof(struct azbuse_dev_list) */
+	__u32	capacity;	/* in: entries at ids_ptr */
+	__u32	count;		/* out: devices that exist */
+	__u32	__pad;
+	__u64	ids_ptr;
+	__u64	reserved[2];
+};
+
+/* Feature bits (struct azbuse_features.features). */
+#define AZBUSE_FEAT_READ_WRITE	(1ULL << 0)
+#define AZBUSE_FEAT_FLUSH_FUA	(1ULL << 1)
+#define AZBUSE_FEAT_DISCARD	(1ULL << 2)
+#define AZBUSE_FEAT_WRITE_ZEROES (1ULL << 3)
+#define AZBUSE_FEAT_RECOVERY	(1ULL << 4)
+#define AZBUSE_FEAT_WAIT	(1ULL << 5)	/* COMMIT with AZBUSE_COMMIT_WAIT */
+#define AZBUSE_FEAT_REQ_FLAGS	(1ULL << 6)	/* sqe.flags carries AZBUSE_IO_F_* */
+#define AZBUSE_FEAT_TIMEOUT	(1ULL << 7)	/* dev_info.timeout_ms honoured */
+
+struct azbuse_features {
+	__u32	size;		/* sizeof(struct azbuse_features) */
+	__u32	abi_version;	/* out: AZBUSE_ABI_VERSION */
+	__u64	features;	/* out: AZBUSE_FEAT_* */
+	__u32	max_queues;	/* out: most hardware queues a device can have */
+	__u32	max_depth;	/* out */
+	__u32	max_io_bytes;	/* out */
+	__u32	__pad;
+	__u64	reserved[4];
+};
+
+/* Per-queue information from /dev/azbusecN. */
+struct azbuse_queue_info {
+	__u32	size;		/* sizeof(struct azbuse_queue_info) */
+	__u16	qid;		/* in */
+	__u16	__pad;
+	__u32	depth;		/* tags 0..depth-1 */
+	__u32	sq_entries;	/* power of two */
+	__u32	cq_entries;	/* power of two */
+	__u32	sq_off;		/* byte offset of the SQ in the ring mapping */
+	__u32	cq_off;		/* byte offset of the CQ in the ring mapping */
+	__u32	ring_bytes;	/* exact length to mmap */
+	__u64	mmap_offset;	/* AZBUSE_RING_OFFSET(qid) */
+	__u32	max_io_bytes;	/* arena slot size */
+	__s32	numa_node;	/* node of the ring memory, or -1 */
+	__u64	arena_bytes;	/* depth * max_io_bytes: arena size to attach */
+	__u64	reserved[6];
+};
+
+/* Attach a queue: register its data arena (pinned until the device closes). */
+struct azbuse_queue_attach {
+	__u32	size;		/* sizeof(struct azbuse_queue_attach) */
+	__u16	qid;
+	__u16	__pad;
+	__u64	arena_addr;	/* page aligned */
+	__u64	arena_bytes;	/* == azbuse_queue_info.arena_bytes */
+	__u64	reserved[4];
+};
+
+/*
+ * COMMIT: the kernel reaps the queue's CQ (completing those requests) and,
+ * with AZBUSE_COMMIT_WAIT, then sleeps until the SQ has an entry the runtime
+ * has not consumed, wait_ms passes, a signal arrives or the device goes away.
+ * Returns the number of CQEs reaped, or -1 with errno (ENODEV once the
+ * device is gone).  Fixed size: this is the hot path.
+ */
+#define AZBUSE_COMMIT_WAIT	(1U << 0)
+
+struct azbuse_commit {
+	__u16	qid;
+	__u16	flags;		/* AZBUSE_COMMIT_* */
+	__u32	wait_ms;	/* with WAIT: 0 waits without a time limit */
+};
+
+#define AZBUSE_IOC_MAGIC	0xAB
+#define AZBUSE_CTL_ADD		_IOWR(AZBUSE_IOC_MAGIC, 0x80, struct azbuse_dev_info)
+#define AZBUSE_CTL_REMOVE	_IOW(AZBUSE_IOC_MAGIC, 0x81, struct azbuse_dev_id)
+#define AZBUSE_CTL_GET_INFO	_IOWR(AZBUSE_IOC_MAGIC, 0x82, struct azbuse_dev_info)
+#define AZBUSE_CTL_LIST		_IOWR(AZBUSE_IOC_MAGIC, 0x83, struct azbuse_dev_list)
+#define AZBUSE_CTL_GET_FEATURES	_IOWR(AZBUSE_IOC_MAGIC, 0x84, struct azbuse_features)
+
+/* On /dev/azbusecN.  GET_INFO there ignores dev_id and reports that device. */
+#define AZBUSE_IOC_GET_INFO	_IOWR(AZBUSE_IOC_MAGIC, 0x90, struct azbuse_dev_info)
+#define AZBUSE_IOC_GET_QUEUE_INFO _IOWR(AZBUSE_IOC_MAGIC, 0x91, struct azbuse_queue_info)
+#define AZBUSE_IOC_ATTACH_QUEUE	_IOW(AZBUSE_IOC_MAGIC, 0x92, struct azbuse_queue_attach)
+#define AZBUSE_IOC_COMMIT	_IOW(AZBUSE_IOC_MAGIC, 0x93, struct azbuse_commit)
+
+/* Ring mapping: queue q's ring lives at this mmap offset. */
+#define AZBUSE_RING_OFFSET_SHIFT 24
+#define AZBUSE_RING_OFFSET(qid)	((__u64)(qid) << AZBUSE_RING_OFFSET_SHIFT)
+
+/* Ops (struct azbuse_sqe.op). */
+#define AZBUSE_OP_READ		0
+#define AZBUSE_OP_WRITE		1
+#define AZBUSE_OP_FLUSH		2
+#define AZBUSE_OP_DISCARD	3
+#define AZBUSE_OP_WRITE_ZEROES	4
+
+/* Request flags (struct azbuse_sqe.flags), from the bio's REQ_* flags. */
+#define AZBUSE_IO_F_FUA		(1U << 0)
+#define AZBUSE_IO_F_PREFLUSH	(1U << 1)
+#define AZBUSE_IO_F_SYNC	(1U << 2)
+#define AZBUSE_IO_F_META	(1U << 3)
+#define AZBUSE_IO_F_PRIO	(1U << 4)
+#define AZBUSE_IO_F_NOUNMAP	(1U << 5)
+#define AZBUSE_IO_F_RAHEAD	(1U << 6)
+#define AZBUSE_IO_F_BACKGROUND	(1U << 7)
+#define AZBUSE_IO_F_IDLE	(1U << 8)
+#define AZBUSE_IO_F_FAILFAST	(1U << 9)
+#define AZBUSE_IO_F_NOWAIT	(1U << 10)
+
+struct azbuse_sqe {
+	__u8	op;		/* AZBUSE_OP_* */
+	__u8	__pad0;
+	__u16	tag;		/* arena slot; echo in the CQE */
+	__u32	flags;		/* AZBUSE_IO_F_* */
+	__u64	sector;		/* 512-byte units */
+	__u32	nr_bytes;	/* data length; 0 for FLUSH */
+	__u32	gen;		/* echo in the CQE: rejects stale completions */
+	__u16	ioprio;
+	__u16	__pad1;
+	__u32	__pad2;
+};
+
+struct azbuse_cqe {
+	__u16	tag;
+	__u16	__pad;
+	__u32	gen;
+	__s32	result;		/* bytes done (0..nr_bytes), or -errno */
+	__u32	__pad2;
+};
+
+/* Ring header flags, written by the kernel. */
+#define AZBUSE_RING_NEED_WAKEUP	(1U << 0)	/* the runtime sleeps in COMMIT */
+#define AZBUSE_RING_DEAD	(1U << 1)	/* the device is going away */
+
+/* A cache line each, so producer and consumer never share one. */
+struct azbuse_ring_idx {
+	__u32	val;
+	__u32	__pad[15];
+};
+
+struct azbuse_ring_hdr {
+	struct azbuse_ring_idx	sq_tail;	/* kernel writes */
+	struct azbuse_ring_idx	sq_head;	/* runtime writes */
+	struct azbuse_ring_idx	cq_tail;	/* runtime writes */
+	struct azbuse_ring_idx	cq_head;	/* kernel writes */
+	struct azbuse_ring_idx	flags;		/* kernel writes: AZBUSE_RING_* */
+};
+
+/* Ring index helpers, shared by the kernel, the runtime and the tests. */
+#define AZBUSE_RING_SLOT(idx, entries)	((idx) & ((entries) - 1))
+#define AZBUSE_RING_USED(head, tail)	((__u32)((tail) - (head)))
+
+#endif /* _UAPI_LINUX_AZBUSE_H */

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/azbusecN: the runtime's side of a device.  One opener at a time; it
+ * maps each queue's ring, attaches each queue with its data arena, and
+ * commits completions (optionally waiting for work) with one ioctl per
+ * batch.  Closing it, or the runtime dying, fails everything it held.
+ */
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/uaccess.h>
+#include "azb.h"
+#include "compat.h"
+
+static int azb_chr_open(struct inode *inode, struct file *file)
+{
+	struct azb_dev *dev = container_of(inode->i_cdev, struct azb_dev, cdev);
+	int ret = 0;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	mutex_lock(&dev->lock);
+	if (dev->removing)
+		ret = -ENODEV;
+	else if (dev->opened)
+		ret = -EBUSY;
+	if (!ret) {
+		dev->opened = true;
+		dev->owner_pid = task_tgid_vnr(current);
+		get_device(&dev->cdev_dev);
+		file->private_data = dev;
+	}
+	mutex_unlock(&dev->lock);
+	return ret;
+}
+
+/*
+ * The runtime is gone: stop queue_rq from touching the rings, fail what it
+ * held, and let new I/O fail fast until another runtime attaches.
+ */
+static int azb_chr_release(struct inode *inode, struct file *file)
+{
+	struct azb_dev *dev = file->private_data;
+	unsigned int i;
+
+	mutex_lock(&dev->lock);
+	if (dev->disk_added)
+		blk_mq_quiesce_queue(dev->disk->queue);
+	for (i = 0; i < dev->nr_queues; i++) {
+		struct azb_queue *q = &dev->queues[i];
+
+		mutex_lock(&q->lock);
+		WRITE_ONCE(q->attached, false);
+		mutex_unlock(&q->lock);
+	}
+	if (dev->disk_added) {
+		azb_dev_abort_inflight(dev);
+		blk_mq_unquiesce_queue(dev->disk->queue);
+	}
+	/* Only now: aborting needs no arena, but queue_rq might have. */
+	for (i = 0; i < dev->nr_queues; i++) {
+		struct azb_queue *q = &dev->queues[i];
+
+		mutex_lock(&q->lock);
+		azb_queue_detach(q);
+		mutex_unlock(&q->lock);
+	}
+	dev->opened = false;
+	dev->owner_pid = 0;
+	mutex_unlock(&dev->lock);
+	put_device(&dev->cdev_dev);
+	return 0;
+}
+
+static int azb_chr_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct azb_dev *dev = file->private_data;
+	unsigned long off = vma->vm_pgoff << PAGE_SHIFT;
+	unsigned long len = vma->vm_end - vma->vm_start;
+	unsigned long qid = off >> AZBUSE_RING_OFFSET_SHIFT;
+	struct azb_queue *q;
+	unsigned int i;
+	int ret;
+
+	if (vma->vm_pgoff > (ULONG_MAX >> PAGE_SHIFT) ||
+	    off != AZBUSE_RING_OFFSET(qid) || qid >= dev->nr_queues)
+		return -EINVAL;
+	q = &dev->queues[qid];
+	if (len != q->ring_bytes)
+		return -EINVAL;
+	/* Both sides must see the same pages: a private copy breaks that. */
+	if (!(vma->vm_flags & VM_SHARED) || (vma->vm_flags & VM_EXEC))
+		return -EINVAL;
+
+	azb_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	for (i = 0; i < q->ring_nr_pages; i++) {
+		ret = vm_insert_page(vma, vma->vm_start + i * PAGE_SIZE,
+				     q->ring_pages[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static struct azb_queue *azb_chr_queue(struct azb_dev *dev, unsigned int qid)
+{
+	return qid < dev->nr_queues ? &dev->queues[qid] : NULL;
+}
+
+static long azb_ioc_queue_info(struct azb_dev *dev, void __user *argp)
+{
+	struct azbuse_queue_info qi;
+	struct azb_queue *q;
+
+	if (copy_from_user(&qi, argp, sizeof(qi)))
+		return -EFAULT;
+	if (qi.size != sizeof(qi))
+		return -EINVAL;
+	q = azb_chr_queue(dev, qi.qid);
+	if (!q)
+		return -EINVAL;
+	qi = (struct azbuse_queue_info) {
+		.size = sizeof(qi),
+		.qid = q->qid,
+		.depth = q->depth,
+		.sq_entries = q->entries,
+		.cq_entries = q->entries,
+		.sq_off = q->sq_off,
+		.cq_off = q->cq_off,
+		.ring_bytes = q->ring_bytes,
+		.mmap_offset = AZBUSE_RING_OFFSET(q->qid),
+		.max_io_bytes = dev->info.max_io_bytes,
+		.numa_node = q->node,
+		.arena_bytes = (u64)q->depth * dev->info.max_io_bytes,
+	};
+	return copy_to_user(argp, &qi, sizeof(qi)) ? -EFAULT : 0;
+}
+
+static long azb_ioc_attach(struct azb_dev *dev, void __user *argp)
+{
+	struct azbuse_queue_attach a;
+	struct azb_queue *q;
+	unsigned int i;
+	long ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.size != sizeof(a) || a.__pad)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(a.reserved); i++)
+		if (a.reserved[i])
+			return -EINVAL;
+	q = azb_chr_queue(dev, a.qid);
+	if (!q)
+		return -EINVAL;
+
+	mutex_lock(&dev->lock);
+	if (dev->removing || !dev->disk_added) {
+		mutex_unlock(&dev->lock);
+		return -ENODEV;
+	}
+	/* queue_rq must not see a half-set-up queue. */
+	blk_mq_quiesce_queue(dev->disk->queue);
+	mutex_lock(&q->lock);
+	ret = azb_queue_attach(q, a.arena_addr, a.arena_bytes);
+	mutex_unlock(&q->lock);
+	blk_mq_unquiesce_queue(dev->disk->queue);
+	mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static long azb_ioc_commit(struct azb_dev *dev, void __user *argp)
+{
+	struct azbuse_commit c;
+	struct azb_queue *q;
+	long timeout;
+	int ret;
+
+	if (copy_from_user(&c, argp, sizeof(c)))
+		return -EFAULT;
+	if (c.flags & ~AZBUSE_COMMIT_WAIT)
+		return -EINVAL;
+	q = azb_chr_queue(dev, c.qid);
+	if (!q)
+		return -EINVAL;
+
+	mutex_lock(&q->lock);
+	if (!q->attached) {
+		mutex_unlock(&q->lock);
+		return -ENODEV;
+	}
+	ret = azb_queue_reap(q);
+	mutex_unlock(&q->lock);
+	if (ret < 0 || !(c.flags & AZBUSE_COMMIT_WAIT))
+		return ret;
+
+	timeout = c.wait_ms ? msecs_to_jiffies(c.wait_ms) : MAX_SCHEDULE_TIMEOUT;
+	WRITE_ONCE(q->hdr->flags.val, AZBUSE_RING_NEED_WAKEUP);
+	/* The wait-queue barrier pairs with azb_queue_kick()'s sleeper check. */
+	wait_event_interruptible_timeout(q->wait,
+					 azb_queue_has_work(q) ||
+					 !READ_ONCE(q->attached), timeout);
+	if (!READ_ONCE(q->attached))
+		return -ENODEV;
+	WRITE_ONCE(q->hdr->flags.val, 0);
+	return ret;
+}
+
+static long azb_chr_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct azb_dev *dev = file->private_data;
+	void __user *argp = (void __user *)arg;
+	struct azbuse_dev_info info;
+
+	switch (cmd) {
+	case AZBUSE_IOC_COMMIT:
+		return azb_ioc_commit(dev, argp);
+	case AZBUSE_IOC_GET_QUEUE_INFO:
+		return azb_ioc_queue_info(dev, argp);
+	case AZBUSE_IOC_ATTACH_QUEUE:
+		return azb_ioc_attach(dev, argp);
+	case AZBUSE_IOC_GET_INFO:
+		if (copy_from_user(&info, argp, sizeof(info)))
+			return -EFAULT;
+		if (info.size != sizeof(info))
+			return -EINVAL;
+		azb_dev_fill_info(dev, &info);
+		return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+const struct file_operations azb_chr_fops = {
+	.owner		= THIS_MODULE,
+	.open		= azb_chr_open,
+	.release	= azb_chr_release,
+	.mmap		= azb_chr_mmap,
+	.unlocked_ioctl	= azb_chr_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};

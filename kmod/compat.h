@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The few kernel API differences between 6.1 and 6.12, in one place, so the
+ * driver reads as one version.
+ */
+#ifndef AZB_COMPAT_H
+#define AZB_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/blk-mq.h>
+#include <linux/mm.h>
+
+struct azb_limits {
+	unsigned int logical_bs;
+	unsigned int physical_bs;
+	unsigned int max_sectors;
+	bool write_cache;
+	bool rotational;
+};
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+/* Limits and features are fixed when the disk is allocated. */
+static inline struct gendisk *azb_alloc_disk(struct blk_mq_tag_set *set,
+					     const struct azb_limits *l,
+					     void *data)
+{
+	struct queue_limits lim = {
+		.logical_block_size = l->logical_bs,
+		.physical_block_size = l->physical_bs,
+		.io_min = l->physical_bs,
+		.max_hw_sectors = l->max_sectors,
+	};
+
+	if (l->write_cache)
+		lim.features |= BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA;
+	if (l->rotational)
+		lim.features |= BLK_FEAT_ROTATIONAL;
+	return blk_mq_alloc_disk(set, &lim, data);
+}
+#else
+static inline struct gendisk *azb_alloc_disk(struct blk_mq_tag_set *set,
+					     const struct azb_limits *l,
+					     void *data)
+{
+	struct gendisk *disk = blk_mq_alloc_disk(set, data);
+	struct request_queue *q;
+
+	if (IS_ERR(disk))
+		return disk;
+	q = disk->queue;
+	blk_queue_logical_block_size(q, l->logical_bs);
+	blk_queue_physical_block_size(q, l->physical_bs);
+	blk_queue_io_min(q, l->physical_bs);
+	blk_queue_max_hw_sectors(q, l->max_sectors);
+	blk_queue_write_cache(q, l->write_cache, l->write_cache);
+	if (!l->rotational)
+		blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
+	return disk;
+}
+#endif
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#define azb_vm_flags_set(vma, f)	vm_flags_set(vma, f)
+#else
+#define azb_vm_flags_set(vma, f)	((vma)->vm_flags |= (f))
+#endif
+
+#endif /* AZB_COMPAT_H */

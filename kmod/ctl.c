@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/azbusectl: add, remove, list and query devices.  Root only; every
+ * struct from userspace carries its size and zeroed reserved fields.
+ */
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/uaccess.h>
+#include "azb.h"
+
+static long azb_ctl_add(void __user *argp)
+{
+	struct azbuse_dev_info info;
+	int ret;
+
+	if (copy_from_user(&info, argp, sizeof(info)))
+		return -EFAULT;
+	ret = azb_dev_add(&info);
+	if (ret)
+		return ret;
+	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long azb_ctl_remove(void __user *argp)
+{
+	struct azbuse_dev_id d;
+
+	if (copy_from_user(&d, argp, sizeof(d)))
+		return -EFAULT;
+	if (d.size != sizeof(d) || d.reserved[0] || d.reserved[1])
+		return -EINVAL;
+	return azb_dev_remove(d.dev_id);
+}
+
+static long azb_ctl_get_info(void __user *argp)
+{
+	struct azbuse_dev_info info;
+	int ret;
+
+	if (copy_from_user(&info, argp, sizeof(info)))
+		return -EFAULT;
+	if (info.size != sizeof(info))
+		return -EINVAL;
+	ret = azb_dev_get_info(info.dev_id, &info);
+	if (ret)
+		return ret;
+	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long azb_ctl_list(void __user *argp)
+{
+	struct azbuse_dev_list l;
+	int ret;
+
+	if (copy_from_user(&l, argp, sizeof(l)))
+		return -EFAULT;
+	if (l.size != sizeof(l) || l.__pad || l.reserved[0] || l.reserved[1] ||
+	    l.count || (l.capacity && !l.ids_ptr))
+		return -EINVAL;
+	ret = azb_dev_list(u64_to_user_ptr(l.ids_ptr), l.capacity, &l.count);
+	if (ret)
+		return ret;
+	return copy_to_user(argp, &l, sizeof(l)) ? -EFAULT : 0;
+}
+
+static long azb_ctl_features(void __user *argp)
+{
+	struct azbuse_features f;
+
+	if (copy_from_user(&f, argp, sizeof(f)))
+		return -EFAULT;
+	if (f.size != sizeof(f))
+		return -EINVAL;
+	memset(&f, 0, sizeof(f));
+	f.size = sizeof(f);
+	f.abi_version = AZBUSE_ABI_VERSION;
+	f.features = AZBUSE_FEAT_READ_WRITE | AZBUSE_FEAT_FLUSH_FUA |
+		     AZBUSE_FEAT_WAIT | AZBUSE_FEAT_REQ_FLAGS |
+		     AZBUSE_FEAT_TIMEOUT;
+	f.max_queues = min_t(unsigned int, nr_cpu_ids, AZBUSE_MAX_QUEUES);
+	f.max_depth = AZBUSE_MAX_DEPTH;
+	f.max_io_bytes = AZBUSE_MAX_IO_BYTES;
+	return copy_to_user(argp, &f, sizeof(f)) ? -EFAULT : 0;
+}
+
+static long azb_ctl_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	switch (cmd) {
+	case AZBUSE_CTL_ADD:
+		return azb_ctl_add(argp);
+	case AZBUSE_CTL_REMOVE:
+		return azb_ctl_remove(argp);
+	case AZBUSE_CTL_GET_INFO:
+		return azb_ctl_get_info(argp);
+	case AZBUSE_CTL_LIST:
+		return azb_ctl_list(argp);
+	case AZBUSE_CTL_GET_FEATURES:
+		return azb_ctl_features(argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations azb_ctl_fops = {
+	.owner		= THIS_MODULE,
+	.unlocked_ioctl	= azb_ctl_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice azb_ctl_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= AZBUSE_CTL_DEV_NAME,
+	.fops	= &azb_ctl_fops,
+	.mode	= 0600,
+};
+
+int azb_ctl_init(void)
+{
+	return misc_register(&azb_ctl_misc);
+}
+
+void azb_ctl_exit(void)
+{
+	misc_deregister(&azb_ctl_misc);
+}

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Device lifetime: ADD builds the blk-mq disk, its queues and rings and the
+ * runtime's char device; REMOVE tears them down.  The struct azb_dev itself
+ * lives until the last reference (the char device, an open runtime) goes,
+ * because the runtime's rings may still be mapped.
+ */
+#include <linux/idr.h>
+#include <linux/log2.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include "azb.h"
+#include "compat.h"
+
+static DEFINE_IDR(azb_devs);
+static DEFINE_MUTEX(azb_devs_lock);	/* the idr and ADD/REMOVE */
+
+static const struct block_device_operations azb_bdev_ops = {
+	.owner = THIS_MODULE,
+};
+
+static bool azb_reserved_zero(const u64 *r, size_t n)
+{
+	while (n--)
+		if (*r++)
+			return false;
+	return true;
+}
+
+/* Validates ADD parameters and fills in defaults. */
+int azb_dev_check_params(struct azbuse_dev_info *info)
+{
+	const u64 known = AZBUSE_DEV_F_READ_ONLY | AZBUSE_DEV_F_ROTATIONAL |
+			  AZBUSE_DEV_F_WRITE_CACHE;
+
+	if (info->size != sizeof(*info) || info->__pad ||
+	    !azb_reserved_zero(info->reserved, ARRAY_SIZE(info->reserved)))
+		return -EINVAL;
+	/* Outputs must come in as zero, so they can become inputs later. */
+	if (info->state || info->owner_pid || info->blk_major ||
+	    info->blk_minor || info->chr_major || info->chr_minor)
+		return -EINVAL;
+	if (info->flags & ~known)
+		return -EOPNOTSUPP;
+	if (info->dev_id != AZBUSE_ID_ANY && info->dev_id > AZBUSE_MAX_DEV_ID)
+		return -EINVAL;
+
+	if (!info->logical_bs)
+		info->logical_bs = SECTOR_SIZE;
+	if (info->logical_bs < SECTOR_SIZE || info->logical_bs > 4096 ||
+	    !is_power_of_2(info->logical_bs))
+		return -EINVAL;
+	if (!info->physical_bs)
+		info->physical_bs = info->logical_bs;
+	if (info->physical_bs < info->logical_bs ||
+	    info->physical_bs > 65536 || !is_power_of_2(info->physical_bs))
+		return -EINVAL;
+
+	if (!info->dev_bytes || info->dev_bytes % info->logical_bs ||
+	    info->dev_bytes >> SECTOR_SHIFT > (u64)(sector_t)-1 >> 1)
+		return -EINVAL;
+
+	if (!info->max_io_bytes)
+		info->max_io_bytes = AZBUSE_DEF_IO_BYTES;
+	if (info->max_io_bytes < AZBUSE_MIN_IO_BYTES ||
+	    info->max_io_bytes > AZBUSE_MAX_IO_BYTES ||
+	    !PAGE_ALIGNED(info->max_io_bytes) ||
+	    info->max_io_bytes < info->physical_bs)
+		return -EINVAL;
+
+	if (!info->nr_queues)
+		info->nr_queues = min_t(unsigned int, nr_cpu_ids,
+					AZBUSE_MAX_QUEUES);
+	if (info->nr_queues > min_t(unsigned int, nr_cpu_ids,
+				    AZBUSE_MAX_QUEUES))
+		return -EINVAL;
+	if (!info->queue_depth)
+		info->queue_depth = AZBUSE_DEF_DEPTH;
+	if (info->queue_depth > AZBUSE_MAX_DEPTH)
+		return -EINVAL;
+	if ((u64)info->queue_depth * info->max_io_bytes > AZBUSE_MAX_ARENA_BYTES)
+		return -EINVAL;
+
+	if (!info->timeout_ms)
+		info->timeout_ms = AZBUSE_DEF_TIMEOUT_MS;
+	if (info->timeout_ms < 1000 || info->timeout_ms > 3600 * 1000)
+		return -EINVAL;
+	return 0;
+}
+
+void azb_dev_fill_info(struct azb_dev *dev, struct azbuse_dev_info *info)
+{
+	*info = dev->info;
+	mutex_lock(&dev->lock);
+	if (dev->removing)
+		info->state = AZBUSE_STATE_REMOVING;
+	else if (dev->opened)
+		info->state = AZBUSE_STATE_LIVE;
+	else
+		info->state = AZBUSE_STATE_IDLE;
+	info->owner_pid = dev->opened ? dev->owner_pid : 0;
+	mutex_unlock(&dev->lock);
+}
+
+static void azb_dev_release(struct device *d)
+{
+	struct azb_dev *dev = container_of(d, struct azb_dev, cdev_dev);
+	unsigned int i;
+
+	for (i = 0; i < dev->nr_queues; i++)
+		azb_queue_free_ring(&dev->queues[i]);
+	kfree(dev->queues);
+	kfree(dev);
+}
+
+static int azb_dev_init_queues(struct azb_dev *dev)
+{
+	unsigned int i;
+
+	dev->queues = kcalloc(dev->nr_queues, sizeof(*dev->queues), GFP_KERNEL);
+	if (!dev->queues)
+		return -ENOMEM;
+	for (i = 0; i < dev->nr_queues; i++) {
+		struct azb_queue *q = &dev->queues[i];
+
+		q->dev = dev;
+		q->qid = i;
+		q->depth = dev->info.queue_depth;
+		q->node = NUMA_NO_NODE;
+		spin_lock_init(&q->sq_lock);
+		mutex_init(&q->lock);
+		init_waitqueue_head(&q->wait);
+	}
+	return 0;
+}
+
+/* Rings go on the node blk-mq chose for each hardware queue. */
+static int azb_dev_alloc_rings(struct azb_dev *dev)
+{
+	struct blk_mq_hw_ctx *hctx;
+	unsigned long i;
+	int ret;
+
+	queue_for_each_hw_ctx(dev->disk->queue, hctx, i) {
+		struct azb_queue *q = hctx->driver_data;
+
+		q->node = hctx->numa_node;
+		ret = azb_queue_alloc_ring(q);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int azb_dev_init_disk(struct azb_dev *dev)
+{
+	struct azbuse_dev_info *info = &dev->info;
+	struct azb_limits lim = {
+		.logical_bs = info->logical_bs,
+		.physical_bs = info->physical_bs,
+		.max_sectors = info->max_io_bytes >> SECTOR_SHIFT,
+		.write_cache = info->flags & AZBUSE_DEV_F_WRITE_CACHE,
+		.rotational = info->flags & AZBUSE_DEV_F_ROTATIONAL,
+	};
+	struct gendisk *disk;
+	int ret;
+
+	dev->set.ops = &azb_mq_ops;
+	dev->set.nr_hw_queues = dev->nr_queues;
+	dev->set.queue_depth = info->queue_depth;
+	dev->set.numa_node = NUMA_NO_NODE;
+	dev->set.cmd_size = sizeof(struct azb_cmd);
+	dev->set.flags = BLK_MQ_F_SHOULD_MERGE;
+	dev->set.timeout = msecs_to_jiffies(info->timeout_ms);
+	dev->set.driver_data = dev;
+	ret = blk_mq_alloc_tag_set(&dev->set);
+	if (ret)
+		return ret;
+
+	disk = azb_alloc_disk(&dev->set, &lim, dev);
+	if (IS_ERR(disk)) {
+		ret = PTR_ERR(disk);
+		goto free_set;
+	}
+	dev->disk = disk;
+	ret = azb_dev_alloc_rings(dev);
+	if (ret)
+		goto put_disk;
+
+	disk->major = azb_blk_major;
+	disk->first_minor = dev->id << AZB_PART_SHIFT;
+	disk->minors = 1 << AZB_PART_SHIFT;
+	disk->fops = &azb_bdev_ops;
+	disk->private_data = dev;
+	snprintf(disk->disk_name, sizeof(disk->disk_name), "%s%u",
+		 AZBUSE_BLK_DEV_NAME, dev->id);
+	set_capacity(disk, info->dev_bytes >> SECTOR_SHIFT);
+	set_disk_ro(disk, info->flags & AZBUSE_DEV_F_READ_ONLY);
+	return 0;
+
+put_disk:
+	put_disk(disk);
+	dev->disk = NULL;
+free_set:
+	blk_mq_free_tag_set(&dev->set);
+	return ret;
+}
+
+static void azb_dev_free_disk(struct azb_dev *dev)
+{
+	put_disk(dev->disk);
+	dev->disk = NULL;
+	blk_mq_free_tag_set(&dev->set);
+}
+
+int azb_dev_add(struct azbuse_dev_info *info)
+{
+	struct azb_dev *dev;
+	int ret, id;
+
+	ret = azb_dev_check_params(info);
+	if (ret)
+		return ret;
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return -ENOMEM;
+	mutex_init(&dev->lock);
+	dev->info = *info;
+	dev->nr_queues = info->nr_queues;
+
+	mutex_lock(&azb_devs_lock);
+	if (info->dev_id == AZBUSE_ID_ANY)
+		id = idr_alloc(&azb_devs, dev, 0, AZBUSE_MAX_DEV_ID + 1,
+			       GFP_KERNEL);
+	else
+		id = idr_alloc(&azb_devs, dev, info->dev_id, info->dev_id + 1,
+			       GFP_KERNEL);
+	if (id < 0) {
+		ret = id == -ENOSPC && info->dev_id != AZBUSE_ID_ANY ?
+		      -EEXIST : id;
+		mutex_unlock(&azb_devs_lock);
+		kfree(dev);
+		return ret;
+	}
+	dev->id = id;
+	dev->info.dev_id = id;
+
+	/* From here the device's refcount frees it. */
+	device_initialize(&dev->cdev_dev);
+	dev->cdev_dev.class = &azb_chr_class;
+	dev->cdev_dev.devt = MKDEV(MAJOR(azb_chr_base), id);
+	dev->cdev_dev.release = azb_dev_release;
+	ret = dev_set_name(&dev->cdev_dev, "%s%u", AZBUSE_CHR_DEV_NAME, id);
+	if (ret)
+		goto put_dev;
+	ret = azb_dev_init_queues(dev);
+	if (ret)
+		goto put_dev;
+	ret = azb_dev_init_disk(dev);
+	if (ret)
+		goto put_dev;
+
+	cdev_init(&dev->cdev, &azb_chr_fops);
+	dev->cdev.owner = THIS_MODULE;
+	ret = cdev_device_add(&dev->cdev, &dev->cdev_dev);
+	if (ret)
+		goto free_disk;
+
+	/*
+	 * No runtime serves the device yet, so a partition scan now would only
+	 * read errors.  Suppress it for add_disk() alone: once served, the
+	 * usual BLKRRPART (partprobe, blockdev --rereadpt) works.
+	 */
+	set_bit(GD_SUPPRESS_PART_SCAN, &dev->disk->state);
+	ret = add_disk(dev->disk);
+	clear_bit(GD_SUPPRESS_PART_SCAN, &dev->disk->state);
+	if (ret)
+		goto del_cdev;
+	dev->disk_added = true;
+
+	dev->info.blk_major = azb_blk_major;
+	dev->info.blk_minor = dev->disk->first_minor;
+	dev->info.chr_major = MAJOR(dev->cdev_dev.devt);
+	dev->info.chr_minor = MINOR(dev->cdev_dev.devt);
+	mutex_unlock(&azb_devs_lock);
+	azb_dev_fill_info(dev, info);
+	return 0;
+
+del_cdev:
+	cdev_device_del(&dev->cdev, &dev->cdev_dev);
+free_disk:
+	azb_dev_free_disk(dev);
+put_dev:
+	idr_remove(&azb_devs, id);
+	mutex_unlock(&azb_devs_lock);
+	put_device(&dev->cdev_dev);
+	return ret;
+}
+
+/*
+ * Tears a device down, the caller having taken it out of the idr.  The
+ * runtime, if attached, keeps serving while del_gendisk() drains the queue,
+ * so writeback and in-flight I/O complete; then the rings are marked dead
+ * and the runtime's pollers see ENODEV.
+ */
+static void azb_dev_destroy(struct azb_dev *dev)
+{
+	unsigned int i;
+
+	mutex_lock(&dev->lock);
+	dev->removing = true;
+	mutex_unlock(&dev->lock);
+
+	del_gendisk(dev->disk);
+
+	mutex_lock(&dev->lock);
+	for (i = 0; i < dev->nr_queues; i++) {
+		struct azb_queue *q = &dev->queues[i];
+
+		mutex_lock(&q->lock);
+		azb_queue_detach(q);
+		mutex_unlock(&q->lock);
+	}
+	dev->disk_added = false;
+	mutex_unlock(&dev->lock);
+
+	cdev_device_del(&dev->cdev, &dev->cdev_dev);
+	azb_dev_free_disk(dev);
+	put_device(&dev->cdev_dev);
+}
+
+int azb_dev_remove(u32 id)
+{
+	struct azb_dev *dev;
+
+	mutex_lock(&azb_devs_lock);
+	dev = idr_find(&azb_devs, id);
+	if (dev)
+		idr_remove(&azb_devs, id);
+	mutex_unlock(&azb_devs_lock);
+	if (!dev)
+		return -ENODEV;
+	azb_dev_destroy(dev);
+	return 0;
+}
+
+void azb_dev_remove_all(void)
+{
+	struct azb_dev *dev;
+	int id;
+
+	for (;;) {
+		mutex_lock(&azb_devs_lock);
+		id = 0;
+		dev = idr_get_next(&azb_devs, &id);
+		if (dev)
+			idr_remove(&azb_devs, id);
+		mutex_unlock(&azb_devs_lock);
+		if (!dev)
+			break;
+		azb_dev_destroy(dev);
+	}
+	idr_destroy(&azb_devs);
+}
+
+int azb_dev_get_info(u32 id, struct azbuse_dev_info *info)
+{
+	struct azb_dev *dev;
+
+	mutex_lock(&azb_devs_lock);
+	dev = idr_find(&azb_devs, id);
+	if (dev)
+		azb_dev_fill_info(dev, info);
+	mutex_unlock(&azb_devs_lock);
+	return dev ? 0 : -ENODEV;
+}
+
+int azb_dev_list(u32 __user *ids, u32 capacity, u32 *count)
+{
+	struct azb_dev *dev;
+	u32 n = 0;
+	int id, ret = 0;
+
+	mutex_lock(&azb_devs_lock);
+	idr_for_each_entry(&azb_devs, dev, id) {
+		if (n < capacity && put_user((u32)id, ids + n)) {
+			ret = -EFAULT;
+			break;
+		}
+		n++;
+	}
+	mutex_unlock(&azb_devs_lock);
+	*count = n;
+	return ret;
+}

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * azbuse.ko: serve a block device from userspace through per-queue shared
+ * rings.  Module setup: a dynamic block major, a char device region for the
+ * runtime's /dev/azbusecN nodes, and the control device.
+ */
+#include <linux/fs.h>
+#include <linux/module.h>
+#include "azb.h"
+
+int azb_blk_major;
+dev_t azb_chr_base;
+
+struct class azb_chr_class = {
+	.name = AZBUSE_CHR_DEV_NAME,
+};
+
+static int __init azb_init(void)
+{
+	int ret;
+
+	ret = register_blkdev(0, AZBUSE_BLK_DEV_NAME);
+	if (ret < 0)
+		return ret;
+	azb_blk_major = ret;
+
+	ret = alloc_chrdev_region(&azb_chr_base, 0, AZBUSE_MAX_DEV_ID + 1,
+				  AZBUSE_CHR_DEV_NAME);
+	if (ret)
+		goto unreg_blk;
+	ret = class_register(&azb_chr_class);
+	if (ret)
+		goto unreg_chr;
+	ret = azb_ctl_init();
+	if (ret)
+		goto unreg_class;
+	return 0;
+
+unreg_class:
+	class_unregister(&azb_chr_class);
+unreg_chr:
+	unregister_chrdev_region(azb_chr_base, AZBUSE_MAX_DEV_ID + 1);
+unreg_blk:
+	unregister_blkdev(azb_blk_major, AZBUSE_BLK_DEV_NAME);
+	return ret;
+}
+
+/*
+ * Open block devices and runtimes hold module references, so what is left
+ * here is devices nobody uses: remove them.
+ */
+static void __exit azb_exit(void)
+{
+	azb_ctl_exit();
+	azb_dev_remove_all();
+	class_unregister(&azb_chr_class);
+	unregister_chrdev_region(azb_chr_base, AZBUSE_MAX_DEV_ID + 1);
+	unregister_blkdev(azb_blk_major, AZBUSE_BLK_DEV_NAME);
+}
+
+module_init(azb_init);
+module_exit(azb_exit);
+MODULE_DESCRIPTION("azbuse: userspace block devices over per-queue rings");
+MODULE_AUTHOR("azbuse developers");
+MODULE_LICENSE("GPL");

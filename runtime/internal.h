@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libazbuse internals: the runtime's view of one queue and its poller.
+ *
+ * A queue is driven through a ring (the kernel's, mmapped, or the userspace
+ * emulation in tests/unit/) and a commit function that hands completions
+ * back and optionally waits for work: the COMMIT ioctl for the kernel, a
+ * function call for the emulator.  The poller knows nothing else.
+ */
+#ifndef AZB_INTERNAL_H
+#define AZB_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/azbuse.h>
+#include "azbuse.h"
+
+/* Relaxed counter update: readers on other threads see whole values. */
+#define AZB_STAT_ADD(field, n) \
+	__atomic_store_n(&(field), (field) + (n), __ATOMIC_RELAXED)
+
+struct azb_queue;
+
+/*
+ * Hands the CQ to the kernel side (CQEs up to the published tail) and, if
+ * wait, sleeps until the SQ has work or wait_ms passes.  Returns CQEs the
+ * kernel took, or -errno (-ENODEV: the device is gone).
+ */
+typedef int (*azb_commit_fn)(struct azb_queue *q, bool wait,
+			     unsigned int wait_ms);
+
+/* Per-request state, preallocated: one per tag. */
+struct azb_slot {
+	struct azb_io	io;
+	uint32_t	gen;
+	bool		busy;	/* with the engine */
+};
+
+struct azb_queue {
+	/* The ring, as mapped. */
+	struct azbuse_ring_hdr	*hdr;
+	struct azbuse_sqe	*sq;
+	struct azbuse_cqe	*cq;
+	uint32_t		entries;
+	uint32_t		sq_head;	/* next SQE to take */
+	uint32_t		cq_tail;	/* next CQE to write */
+	uint32_t		cq_unpublished;	/* CQEs written, tail not stored */
+	uint32_t		cq_uncommitted;	/* published, not committed */
+
+	unsigned int		qid;
+	unsigned int		depth;
+	uint32_t		max_io_bytes;
+	uint64_t		dev_bytes;
+	struct azb_slot		*slots;
+	void			*io_ctx;	/* depth * engine io_ctx_bytes */
+
+	struct azb_engine_queue	eq;
+	const struct azb_engine_ops *ops;
+	unsigned int		engine_inflight;
+
+	azb_commit_fn		commit;
+	void			*commit_ctx;	/* the transport's own */
+
+	/* Poller control. */
+	enum azb_poll_mode	poll;
+	unsigned int		spin_us;
+	unsigned int		batch;
+	volatile bool		stop;		/* set by another thread */
+	bool			dead;		/* the device went away */
+	int			error;		/* first fatal error */
+	pthread_t		thread;
+
+	struct azb_queue_stats	stats;
+};
+
+/*
+ * Sets up q's per-request state for a ring already in place (hdr/sq/cq,
+ * entries, depth, max_io_bytes, dev_bytes, eq.arena set).  0 or -errno.
+ */
+int azb_queue_init(struct azb_queue *q, struct azb_engine *e);
+void azb_queue_exit(struct azb_queue *q);
+
+/* One pass: take SQEs, run the engine, post and commit completions.
+ * Returns the number of requests taken plus completions posted. */
+int azb_queue_poll_once(struct azb_queue *q);
+/* The poller thread body: runs until q->stop or the device goes away. */
+void *azb_poller_main(void *arg);
+/* Waits for the engine to finish everything it holds, and commits. */
+void azb_queue_drain(struct azb_queue *q);
+
+/* Transport to the kernel (runtime/kdev.c). */
+int azb_kdev_open(uint32_t dev_id, struct azbuse_dev_info *info);
+int azb_kdev_map_queue(int fd, unsigned int qid, struct azbuse_queue_info *qi,
+		       void **ring);
+int azb_kdev_attach(int fd, unsigned int qid, void *arena, uint64_t bytes);
+int azb_kdev_commit(struct azb_queue *q, bool wait, unsigned int wait_ms);
+
+uint64_t azb_now_ns(void);
+
+#endif /* AZB_INTERNAL_H */

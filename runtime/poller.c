@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The poller: one thread per hardware queue.  Each pass takes what the
+ * kernel published on the SQ, hands it to the engine, posts completions on
+ * the CQ and gives them back with one commit per batch.  Receiving costs no
+ * system call; an idle poller sleeps inside that same commit.
+ *
+ * Everything read from the SQ is checked: a bad entry is failed back to the
+ * kernel, never trusted and never fatal.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "internal.h"
+
+/* How long one sleep lasts before the poller looks at its stop flag. */
+#define AZB_WAIT_MS	200
+
+uint64_t azb_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static inline uint32_t azb_load_acquire(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void azb_store_release(uint32_t *p, uint32_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static inline void azb_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+int azb_queue_init(struct azb_queue *q, struct azb_engine *e)
+{
+	size_t ctx = e->ops->io_ctx_bytes;
+	unsigned int i;
+	int ret;
+
+	q->ops = e->ops;
+	q->slots = calloc(q->depth, sizeof(*q->slots));
+	if (!q->slots)
+		return -ENOMEM;
+	if (ctx) {
+		/* Cache-line sized per-request areas: no false sharing. */
+		ctx = (ctx + 63) & ~(size_t)63;
+		if (posix_memalign(&q->io_ctx, 64, ctx * q->depth)) {
+			free(q->slots);
+			q->slots = NULL;
+			return -ENOMEM;
+		}
+		memset(q->io_ctx, 0, ctx * q->depth);
+	}
+	for (i = 0; i < q->depth; i++) {
+		struct azb_io *io = &q->slots[i].io;
+
+		io->tag = i;
+		io->buf = (char *)q->eq.arena + (size_t)i * q->max_io_bytes;
+		io->engine_ctx = ctx ? (char *)q->io_ctx + ctx * i : NULL;
+	}
+	q->eq.engine = e;
+	q->eq.qid = q->qid;
+	q->eq.depth = q->depth;
+	q->eq.max_io_bytes = q->max_io_bytes;
+	q->eq.rt = q;
+	if (e->ops->queue_init) {
+		ret = e->ops->queue_init(&q->eq);
+		if (ret) {
+			free(q->slots);
+			free(q->io_ctx);
+			q->slots = NULL;
+			q->io_ctx = NULL;
+			return ret;
+		}
+	}
+	if (!q->batch || q->batch > q->entries)
+		q->batch = q->entries;
+	return 0;
+}
+
+void azb_queue_exit(struct azb_queue *q)
+{
+	if (q->slots && q->ops && q->ops->queue_exit)
+		q->ops->queue_exit(&q->eq);
+	free(q->slots);
+	free(q->io_ctx);
+	q->slots = NULL;
+	q->io_ctx = NULL;
+}
+
+/* Publishes written CQEs and hands them to the kernel in one call. */
+static int azb_queue_commit(struct azb_queue *q, bool wait)
+{
+	int ret;
+
+	if (q->cq_unpublished) {
+		azb_store_release(&q->hdr->cq_tail.val, q->cq_tail);
+		q->cq_uncommitted += q->cq_unpublished;
+		q->cq_unpublished = 0;
+	}
+	if (!q->cq_uncommitted && !wait)
+		return 0;
+	ret = q->commit(q, wait, AZB_WAIT_MS);
+	if (q->cq_uncommitted)
+		AZB_STAT_ADD(q->stats.batches, 1);
+	q->cq_uncommitted = 0;
+	if (ret == -ENODEV) {
+		q->dead = true;
+	} else if (ret == -EINVAL) {
+		/* The kernel refused some CQEs: a runtime bug, worth counting. */
+		AZB_STAT_ADD(q->stats.bad_completions, 1);
+		ret = 0;
+	}
+	return ret < 0 ? ret : 0;
+}
+
+static void azb_post_cqe(struct azb_queue *q, uint16_t tag, uint32_t gen,
+			 int32_t result)
+{
+	struct azbuse_cqe *c;
+
+	/* Never overrun what the kernel has not reaped yet. */
+	while (AZBUSE_RING_USED(azb_load_acquire(&q->hdr->cq_head.val),
+				q->cq_tail) >= q->entries) {
+		if (azb_queue_commit(q, false) < 0 || q->dead)
+			return;
+	}
+	c = &q->cq[AZBUSE_RING_SLOT(q->cq_tail, q->entries)];
+	c->tag = tag;
+	c->__pad = 0;
+	c->gen = gen;
+	c->result = result;
+	c->__pad2 = 0;
+	q->cq_tail++;
+	q->cq_unpublished++;
+}
+
+static void azb_finish(struct azb_queue *q, struct azb_slot *s, int res)
+{
+	struct azb_io *io = &s->io;
+
+	s->busy = false;
+	if (res < 0)
+		AZB_STAT_ADD(q->stats.errors, 1);
+	else
+		res = io->len;
+	azb_post_cqe(q, io->tag, s->gen, res);
+}
+
+void azb_io_complete(struct azb_engine_queue *eq, struct azb_io *io, int res)
+{
+	struct azb_queue *q = eq->rt;
+
+	q->engine_inflight--;
+	azb_finish(q, (struct azb_slot *)io, res > 0 ? 0 : res);
+}
+
+/* Checks one SQE; on success fills the slot's request.  0 or -errno. */
+static int azb_sqe_to_io(struct azb_queue *q, const struct azbuse_sqe *e,
+			 struct azb_slot *s)
+{
+	struct azb_io *io = &s->io;
+	uint64_t off;
+
+	if (e->op > AZBUSE_OP_WRITE_ZEROES)
+		return -EOPNOTSUPP;
+	if (e->op == AZBUSE_OP_FLUSH) {
+		/* No data and no position. */
+		if (e->nr_bytes)
+			return -EINVAL;
+		off = 0;
+	} else {
+		if (e->nr_bytes == 0 || e->nr_bytes > q->max_io_bytes ||
+		    e->sector > (UINT64_MAX >> 9))
+			return -EINVAL;
+		off = e->sector << 9;
+		if (off > q->dev_bytes || e->nr_bytes > q->dev_bytes - off)
+			return -EINVAL;
+	}
+	io->op = (enum azb_op)e->op;
+	io->flags = e->flags;
+	io->offset = off;
+	io->len = e->nr_bytes;
+	io->ioprio = e->ioprio;
+	return 0;
+}
+
+static void azb_count(struct azb_queue *q, const struct azb_io *io)
+{
+	AZB_STAT_ADD(q->stats.ios[io->op], 1);
+	AZB_STAT_ADD(q->stats.bytes, io->len);
+}
+
+/* Takes up to q->batch SQEs and starts them.  Returns how many. */
+static unsigned int azb_take(struct azb_queue *q)
+{
+	uint32_t tail = azb_load_acquire(&q->hdr->sq_tail.val);
+	uint32_t n = AZBUSE_RING_USED(q->sq_head, tail);
+	uint32_t i;
+
+	if (n > q->entries)
+		n = q->entries;	/* impossible from a sane kernel */
+	if (n > q->batch)
+		n = q->batch;
+	for (i = 0; i < n; i++) {
+		struct azbuse_sqe e = q->sq[AZBUSE_RING_SLOT(q->sq_head + i,
+							      q->entries)];
+		struct azb_slot *s;
+		int ret;
+
+		if (e.tag >= q->depth) {
+			/* No slot to use: answer with the entry's own tag. */
+			azb_post_cqe(q, e.tag, e.gen, -EINVAL);
+			continue;
+		}
+		s = &q->slots[e.tag];
+		if (s->busy) {
+			azb_post_cqe(q, e.tag, e.gen, -EBUSY);
+			continue;
+		}
+		s->gen = e.gen;
+		ret = azb_sqe_to_io(q, &e, s);
+		if (ret) {
+			AZB_STAT_ADD(q->stats.errors, 1);
+			azb_post_cqe(q, e.tag, e.gen, ret);
+			continue;
+		}
+		azb_count(q, &s->io);
+		s->busy = true;
+		ret = q->ops->queue(&q->eq, &s->io);
+		if (ret == AZB_IO_QUEUED)
+			q->engine_inflight++;
+		else
+			azb_finish(q, s, ret);
+	}
+	if (n) {
+		q->sq_head += n;
+		azb_store_release(&q->hdr->sq_head.val, q->sq_head);
+		if (q->engine_inflight && q->ops->commit)
+			q->ops->commit(&q->eq);
+	}
+	return n;
+}
+
+int azb_queue_poll_once(struct azb_queue *q)
+{
+	unsigned int took = azb_take(q);
+	int reaped = 0;
+
+	if (q->engine_inflight && q->ops->reap)
+		reaped = q->ops->reap(&q->eq);
+	return took + (reaped > 0 ? reaped : 0);
+}
+
+static bool azb_sq_empty(struct azb_queue *q)
+{
+	return azb_load_acquire(&q->hdr->sq_tail.val) == q->sq_head;
+}
+
+void azb_queue_drain(struct azb_queue *q)
+{
+	while (q->engine_inflight && q->ops->reap && !q->dead) {
+		if (q->ops->reap(&q->eq) <= 0)
+			azb_cpu_relax();
+		if (q->cq_unpublished)
+			azb_queue_commit(q, false);
+	}
+	azb_queue_commit(q, false);
+}
+
+void *azb_poller_main(void *arg)
+{
+	struct azb_queue *q = arg;
+	uint64_t idle_since = 0;
+	int ret = 0;
+
+	while (!q->stop && !q->dead) {
+		bool wait = false;
+
+		if (azb_queue_poll_once(q)) {
+			idle_since = 0;
+			/* Keep batching while the SQ has more. */
+			if (!azb_sq_empty(q) && q->cq_unpublished < q->batch)
+				continue;
+		} else if (!q->engine_inflight) {
+			switch (q->poll) {
+			case AZB_POLL_BUSY:
+				break;
+			case AZB_POLL_SLEEP:
+				wait = true;
+				break;
+			case AZB_POLL_ADAPTIVE:
+				if (!idle_since)
+					idle_since = azb_now_ns();
+				else if (azb_now_ns() - idle_since >=
+					 q->spin_us * 1000ull)
+					wait = true;
+				break;
+			}
+		}
+		/* Completions and the sleep share one system call. */
+		if (wait || q->cq_unpublished) {
+			ret = azb_queue_commit(q, wait && azb_sq_empty(q));
+			/* A removed device (ENODEV) is an end, not an error. */
+			if (q->dead)
+				ret = 0;
+			if (ret < 0 && ret != -EINTR && ret != -EAGAIN)
+				break;
+			ret = 0;
+		} else {
+			azb_cpu_relax();
+		}
+	}
+	if (!q->dead)
+		azb_queue_drain(q);
+	if (ret < 0 && !q->error)
+		q->error = ret;
+	return NULL;
+}

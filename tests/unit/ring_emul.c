@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Kernel side of a queue, in userspace: see ring_emul.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include "ring_emul.h"
+
+static uint32_t pow2_at_least(uint32_t v)
+{
+	uint32_t p = 1;
+
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+int azb_emul_init(struct azb_emul *em, struct azb_queue *q, unsigned int depth,
+		  uint32_t max_io_bytes, uint64_t dev_bytes)
+{
+	size_t sq_off, cq_off;
+
+	memset(em, 0, sizeof(*em));
+	/* Same sizing as azb_queue_alloc_ring() in kmod/queue.c. */
+	em->entries = pow2_at_least(depth) * 2;
+	sq_off = (sizeof(struct azbuse_ring_hdr) + 63) & ~(size_t)63;
+	cq_off = sq_off + em->entries * sizeof(struct azbuse_sqe);
+	em->ring_bytes = (cq_off + em->entries * sizeof(struct azbuse_cqe) +
+			  4095) & ~(size_t)4095;
+	em->ring = mmap(NULL, em->ring_bytes, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (em->ring == MAP_FAILED)
+		return -errno;
+	em->arena_bytes = (size_t)depth * max_io_bytes;
+	em->arena = mmap(NULL, em->arena_bytes, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (em->arena == MAP_FAILED) {
+		munmap(em->ring, em->ring_bytes);
+		return -errno;
+	}
+	em->tags = calloc(depth, sizeof(*em->tags));
+	if (!em->tags)
+		return -ENOMEM;
+	em->hdr = em->ring;
+	em->sq = (void *)((char *)em->ring + sq_off);
+	em->cq = (void *)((char *)em->ring + cq_off);
+	em->depth = depth;
+	em->max_io_bytes = max_io_bytes;
+	pthread_mutex_init(&em->lock, NULL);
+	pthread_cond_init(&em->cond, NULL);
+
+	memset(q, 0, sizeof(*q));
+	q->hdr = em->hdr;
+	q->sq = em->sq;
+	q->cq = em->cq;
+	q->entries = em->entries;
+	q->depth = depth;
+	q->max_io_bytes = max_io_bytes;
+	q->dev_bytes = dev_bytes;
+	q->eq.arena = em->arena;
+	q->eq.arena_bytes = em->arena_bytes;
+	q->commit = azb_emul_commit;
+	q->commit_ctx = em;
+	return 0;
+}
+
+void azb_emul_exit(struct azb_emul *em)
+{
+	munmap(em->ring, em->ring_bytes);
+	munmap(em->arena, em->arena_bytes);
+	free(em->tags);
+	pthread_cond_destroy(&em->cond);
+	pthread_mutex_destroy(&em->lock);
+}
+
+void *azb_emul_slot(struct azb_emul *em, unsigned int tag)
+{
+	return (char *)em->arena + (size_t)tag * em->max_io_bytes;
+}
+
+static void azb_emul_publish(struct azb_emul *em, const struct azbuse_sqe *e)
+{
+	em->sq[AZBUSE_RING_SLOT(em->sq_tail, em->entries)] = *e;
+	em->sq_tail++;
+	__atomic_store_n(&em->hdr->sq_tail.val, em->sq_tail, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&em->cond);
+}
+
+uint32_t azb_emul_submit(struct azb_emul *em, unsigned int tag, uint8_t op,
+			 uint32_t flags, uint64_t sector, uint32_t nr_bytes)
+{
+	struct azbuse_sqe e = {
+		.op = op, .tag = tag, .flags = flags, .sector = sector,
+		.nr_bytes = nr_bytes,
+	};
+
+	pthread_mutex_lock(&em->lock);
+	if (!++em->gen)
+		++em->gen;
+	e.gen = em->gen;
+	em->tags[tag].gen = e.gen;
+	em->tags[tag].done = false;
+	azb_emul_publish(em, &e);
+	pthread_mutex_unlock(&em->lock);
+	return e.gen;
+}
+
+void azb_emul_submit_raw(struct azb_emul *em, const struct azbuse_sqe *e)
+{
+	pthread_mutex_lock(&em->lock);
+	azb_emul_publish(em, e);
+	pthread_mutex_unlock(&em->lock);
+}
+
+int32_t azb_emul_wait(struct azb_emul *em, unsigned int tag)
+{
+	int32_t r;
+
+	pthread_mutex_lock(&em->lock);
+	while (!em->tags[tag].done)
+		pthread_cond_wait(&em->cond, &em->lock);
+	r = em->tags[tag].result;
+	pthread_mutex_unlock(&em->lock);
+	return r;
+}
+
+/* The checks of azb_complete_one() in kmod/queue.c. */
+static bool azb_emul_complete(struct azb_emul *em, const struct azbuse_cqe *c)
+{
+	struct azb_emul_tag *t;
+
+	if (c->tag >= em->depth)
+		return false;
+	t = &em->tags[c->tag];
+	if (!c->gen || t->gen != c->gen)
+		return false;
+	t->gen = 0;
+	t->done = true;
+	t->result = c->result;
+	em->completed++;
+	return true;
+}
+
+int azb_emul_commit(struct azb_queue *q, bool wait, unsigned int wait_ms)
+{
+	struct azb_emul *em = q->commit_ctx;
+	uint32_t tail, n, i;
+	bool bad = false;
+	struct timespec ts;
+
+	pthread_mutex_lock(&em->lock);
+	em->commits++;
+	tail = __atomic_load_n(&em->hdr->cq_tail.val, __ATOMIC_ACQUIRE);
+	n = AZBUSE_RING_USED(em->cq_head, tail);
+	if (n > em->entries) {
+		bad = true;
+		n = 0;
+	}
+	for (i = 0; i < n; i++) {
+		struct azbuse_cqe c =
+			em->cq[AZBUSE_RING_SLOT(em->cq_head + i, em->entries)];
+
+		if (!azb_emul_complete(em, &c)) {
+			em->bad++;
+			bad = true;
+		}
+	}
+	em->cq_head = tail;
+	__atomic_store_n(&em->hdr->cq_head.val, tail, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&em->cond);
+	if (wait) {
+		em->waits++;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += (long)(wait_ms % 1000) * 1000000;
+		ts.tv_sec += wait_ms / 1000 + ts.tv_nsec / 1000000000;
+		ts.tv_nsec %= 1000000000;
+		while (em->sq_tail ==
+		       __atomic_load_n(&em->hdr->sq_head.val, __ATOMIC_ACQUIRE) &&
+		       !q->stop)
+			if (pthread_cond_timedwait(&em->cond, &em->lock, &ts))
+				break;
+	}
+	pthread_mutex_unlock(&em->lock);
+	return bad ? -EINVAL : (int)n;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A userspace implementation of the kernel side of one azbuse queue: the
+ * same ring layout (include/uapi/linux/azbuse.h), the same index rules and
+ * the same checks on completions as kmod/queue.c.  Lets the real runtime
+ * poller and engines run on the host, in tests and benchmarks.
+ */
+#ifndef AZB_RING_EMUL_H
+#define AZB_RING_EMUL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "internal.h"
+
+struct azb_emul_tag {
+	uint32_t	gen;		/* nonzero while the runtime owns it */
+	bool		done;
+	int32_t		result;
+};
+
+struct azb_emul {
+	void			*ring;
+	size_t			ring_bytes;
+	struct azbuse_ring_hdr	*hdr;
+	struct azbuse_sqe	*sq;
+	struct azbuse_cqe	*cq;
+	uint32_t		entries;
+	unsigned int		depth;
+	uint32_t		max_io_bytes;
+	void			*arena;
+	size_t			arena_bytes;
+
+	pthread_mutex_t		lock;
+	pthread_cond_t		cond;	/* SQ got work / tags completed */
+	uint32_t		sq_tail;
+	uint32_t		cq_head;
+	uint32_t		gen;
+	struct azb_emul_tag	*tags;
+	uint64_t		commits;	/* COMMIT calls */
+	uint64_t		waits;		/* of which waited */
+	uint64_t		bad;		/* CQEs refused */
+	uint64_t		completed;
+};
+
+/* Builds the ring and arena and points q at them. */
+int azb_emul_init(struct azb_emul *em, struct azb_queue *q, unsigned int depth,
+		  uint32_t max_io_bytes, uint64_t dev_bytes);
+void azb_emul_exit(struct azb_emul *em);
+
+/* Publishes one SQE for tag (which must be free); returns the gen. */
+uint32_t azb_emul_submit(struct azb_emul *em, unsigned int tag, uint8_t op,
+			 uint32_t flags, uint64_t sector, uint32_t nr_bytes);
+/* Publishes a raw SQE as a hostile or broken kernel might. */
+void azb_emul_submit_raw(struct azb_emul *em, const struct azbuse_sqe *e);
+/* Waits until tag completes; returns its result. */
+int32_t azb_emul_wait(struct azb_emul *em, unsigned int tag);
+void *azb_emul_slot(struct azb_emul *em, unsigned int tag);
+
+/* The commit function for q->commit. */
+int azb_emul_commit(struct azb_queue *q, bool wait, unsigned int wait_ms);
+
+#endif

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Sizes, device ids and device paths: the values users type, at every
+ * boundary and with junk around them.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <azbuse.h>
+#include <uapi/linux/azbuse.h>
+
+static int failures;
+
+#define FAIL(...) do {						\
+	fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);	\
+	fprintf(stderr, __VA_ARGS__);				\
+	fputc('\n', stderr);					\
+	failures++;						\
+} while (0)
+
+static void size_ok(const char *s, uint64_t want)
+{
+	uint64_t v = 0xdeadbeef;
+	int rc = azb_parse_size(s, &v);
+
+	if (rc || v != want)
+		FAIL("azb_parse_size(\"%s\"): rc %d value %llu, want 0 and %llu",
+		     s, rc, (unsigned long long)v, (unsigned long long)want);
+}
+
+static void size_bad(const char *s, int want_rc)
+{
+	uint64_t v = 0xdeadbeef;
+	int rc = azb_parse_size(s, &v);
+
+	if (rc != want_rc)
+		FAIL("azb_parse_size(\"%s\"): rc %d, want %d", s, rc, want_rc);
+	if (v != 0xdeadbeef)
+		FAIL("azb_parse_size(\"%s\") wrote %llu on error", s,
+		     (unsigned long long)v);
+}
+
+static void test_sizes(void)
+{
+	size_ok("0", 0);
+	size_ok("1", 1);
+	size_ok("512", 512);
+	size_ok("512B", 512);
+	size_ok("512b", 512);
+	size_ok("007", 7);
+	size_ok("1K", 1024);
+	size_ok("1k", 1024);
+	size_ok("4KiB", 4096);
+	size_ok("4kib", 4096);
+	size_ok("64M", 64ULL << 20);
+	size_ok("3MiB", 3ULL << 20);
+	size_ok("1G", 1ULL << 30);
+	size_ok("64g", 64ULL << 30);
+	size_ok("2GiB", 2ULL << 30);
+	size_ok("1T", 1ULL << 40);
+	size_ok("5TiB", 5ULL << 40);
+	size_ok("1P", 1ULL << 50);
+	size_ok("16383P", 16383ULL << 50);
+	size_ok("18446744073709551615", UINT64_MAX);
+	size_ok("18446744073709551615B", UINT64_MAX);
+
+	size_bad(NULL, -EINVAL);
+	size_bad("", -EINVAL);
+	size_bad("K", -EINVAL);
+	size_bad("-1", -EINVAL);
+	size_bad("+1", -EINVAL);
+	size_bad(" 1", -EINVAL);
+	size_bad("1 ", -EINVAL);
+	size_bad("1 K", -EINVAL);
+	size_bad("1.5G", -EINVAL);
+	size_bad("0x10", -EINVAL);
+	size_bad("1KB", -EINVAL);	/* 1000 or 1024: refused */
+	size_bad("1GB", -EINVAL);
+	size_bad("1E", -EINVAL);
+	size_bad("1X", -EINVAL);
+	size_bad("1Ki", -EINVAL);
+	size_bad("1KiBs", -EINVAL);
+	size_bad("1BB", -EINVAL);
+	size_bad("1GG", -EINVAL);
+	size_bad("99999999999999999999999junk", -EINVAL);
+
+	size_bad("18446744073709551616", -ERANGE);
+	size_bad("99999999999999999999999", -ERANGE);
+	size_bad("16384P", -ERANGE);
+	size_bad("17179869184G", -ERANGE);
+	size_bad("18014398509481984K", -ERANGE);
+}
+
+static void id_ok(const char *s, uint32_t want)
+{
+	uint32_t v = 0xdeadbeef;
+	int rc = azb_parse_dev_id(s, &v);
+
+	if (rc || v != want)
+		FAIL("azb_parse_dev_id(\"%s\"): rc %d id %u, want 0 and %u",
+		     s, rc, v, want);
+}
+
+static void id_bad(const char *s)
+{
+	uint32_t v = 0xdeadbeef;
+	int rc = azb_parse_dev_id(s, &v);
+
+	if (rc != -EINVAL)
+		FAIL("azb_parse_dev_id(\"%s\"): rc %d, want -EINVAL", s, rc);
+	if (v != 0xdeadbeef)
+		FAIL("azb_parse_dev_id(\"%s\") wrote %u on error", s, v);
+}
+
+static void test_dev_ids(void)
+{
+	char buf[32];
+
+	id_ok("0", 0);
+	id_ok("3", 3);
+	id_ok("azbuse3", 3);
+	id_ok("/dev/azbuse3", 3);
+	id_ok("azbuse0", 0);
+	id_ok("/dev/azbuse0", 0);
+	id_ok("65535", AZBUSE_MAX_DEV_ID);
+	id_ok("/dev/azbuse65535", AZBUSE_MAX_DEV_ID);
+
+	id_bad(NULL);
+	id_bad("");
+	id_bad("azbuse");
+	id_bad("/dev/azbuse");
+	id_bad("/dev/");
+	id_bad("/dev/3");
+	id_bad("dev/azbuse3");
+	id_bad("/dev/azbusec3");	/* the char device is not an id */
+	id_bad("azbusec3");
+	id_bad("/dev/sda");
+	id_bad("nbd0");
+	id_bad("-1");
+	id_bad("+1");
+	id_bad(" 1");
+	id_bad("1 ");
+	id_bad("1a");
+	id_bad("0x1");
+	id_bad("03");
+	id_bad("azbuse03");
+	id_bad("65536");
+	id_bad("4294967295");
+	id_bad("4294967296");
+	id_bad("99999999999999999999999");
+	id_bad("/dev/azbuse65536");
+	id_bad("azbuse3/");
+
+	azb_blk_path(7, buf, sizeof(buf));
+	if (strcmp(buf, "/dev/azbuse7"))
+		FAIL("azb_blk_path(7) = \"%s\"", buf);
+	azb_chr_path(7, buf, sizeof(buf));
+	if (strcmp(buf, "/dev/azbusec7"))
+		FAIL("azb_chr_path(7) = \"%s\"", buf);
+	azb_blk_path(AZBUSE_MAX_DEV_ID, buf, sizeof(buf));
+	if (strcmp(buf, "/dev/azbuse65535"))
+		FAIL("azb_blk_path(max) = \"%s\"", buf);
+	/* What azb_blk_path() writes, azb_parse_dev_id() reads back. */
+	id_ok(buf, AZBUSE_MAX_DEV_ID);
+	/* A short buffer is cut, never overrun. */
+	memset(buf, 'x', sizeof(buf));
+	azb_blk_path(12345, buf, 8);
+	if (strcmp(buf, "/dev/az") || buf[8] != 'x')
+		FAIL("azb_blk_path(12345) into 8 bytes = \"%.8s\"", buf);
+}
+
+int main(void)
+{
+	test_sizes();
+	test_dev_ids();
+	if (failures) {
+		fprintf(stderr, "test_parse: %d check(s) failed\n", failures);
+		return 1;
+	}
+	printf("test_parse: ok\n");
+	return 0;
+}

@@ -1,0 +1,92 @@
+# Helpers for guest tests (sourced).  Each test is a bash script run as root
+# inside a QEMU guest from the repository root; it exits 0 (pass), 1 (fail)
+# or 77 (skip) and cleans up after itself, passing or not.
+set -euo pipefail
+
+AZB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+AZB_KO=$AZB_TOP/build/kmod/$(uname -r)/azbuse.ko
+AZBUSECTL=$AZB_TOP/build/bin/azbusectl
+AZBUSE_RUN=$AZB_TOP/build/bin/azbuse-run
+# Scratch space: the guest has tmpfs on /tmp.
+AZB_WORK=$(mktemp -d /tmp/azbtest.XXXXXX)
+AZB_PIDS=()
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*"; exit 77; }
+note() { echo "  $*"; }
+
+azb_cleanup() {
+	local rc=$? p
+	set +e	# clean up as much as possible; keep the test's own status
+	for p in "${AZB_PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for p in "${AZB_PIDS[@]}"; do
+		azb_wait_exit "$p" 20 || kill -KILL "$p" 2>/dev/null || true
+	done
+	if [ -e /dev/azbusectl ]; then
+		"$AZBUSECTL" list --json 2>/dev/null |
+			grep -o '"id": *[0-9]*' | grep -o '[0-9]*$' |
+			while read -r id; do "$AZBUSECTL" remove "$id" || true; done
+	fi
+	grep -q '^azbuse ' /proc/modules && rmmod azbuse 2>/dev/null || true
+	rm -rf "$AZB_WORK"
+	return $rc
+}
+trap azb_cleanup EXIT
+# The checkout is read-only in the guest; tools that write files (fio's
+# verify state) work in the scratch directory.
+cd "$AZB_WORK"
+
+azb_load() {
+	[ -f "$AZB_KO" ] || fail "module not built: $AZB_KO"
+	grep -q '^azbuse ' /proc/modules || insmod "$AZB_KO"
+	azb_wait_for /dev/azbusectl 5 || fail "/dev/azbusectl did not appear"
+}
+
+# azb_wait_for PATH SECONDS: waits for a device node.
+azb_wait_for() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		[ -e "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# azb_wait_exit PID SECONDS: waits for a process to end.
+azb_wait_exit() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# azb_serve OUTFILE ARGS...: starts azbuse-run in the background, waits for
+# the device path it prints, and sets AZB_DEV and AZB_RUN_PID.
+azb_serve() {
+	local out=$1 i
+	shift
+	"$AZBUSE_RUN" "$@" >"$out" 2>"$out.err" &
+	AZB_RUN_PID=$!
+	AZB_PIDS+=("$AZB_RUN_PID")
+	for ((i = 0; i < 300; i++)); do
+		AZB_DEV=$(head -n 1 "$out" 2>/dev/null || true)
+		if [ -n "$AZB_DEV" ] && [ -b "$AZB_DEV" ]; then
+			return 0
+		fi
+		kill -0 "$AZB_RUN_PID" 2>/dev/null ||
+			fail "azbuse-run $* exited: $(cat "$out.err")"
+		sleep 0.1
+	done
+	fail "azbuse-run $* printed no device within 30 s: $(cat "$out.err")"
+}
+
+# No task may be stuck in uninterruptible sleep.
+azb_no_d_state() {
+	local d
+	d=$(ps -eo pid,stat,comm | awk '$2 ~ /^D/ {print}')
+	[ -z "$d" ] || fail "tasks in D state: $d"
+}

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * azbuse-run: serve one azbuse device with one of the built-in engines until
+ * SIGINT, SIGTERM or SIGHUP, or until the device is removed.
+ *
+ * It creates the device (and removes it on exit) unless --dev names one that
+ * exists, as made by "azbusectl add".
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <azbuse.h>
+#include <uapi/linux/azbuse.h>
+
+#include "cli.h"
+
+#define AZB_PROG		"azbuse-run"
+#define AZB_DEF_ENGINE		"mem"
+#define AZB_WAIT_MS		200
+
+enum {
+	OPT_DEV = AZB_OPT_TOOL,
+	OPT_POLL,
+	OPT_SPIN_US,
+	OPT_VERSION,
+};
+
+static const struct option azb_opts[] = {
+	AZB_CLI_DEV_LONGOPTS,
+	{ "engine",	required_argument, NULL, 'e' },
+	{ "dev",	required_argument, NULL, OPT_DEV },
+	{ "poll",	required_argument, NULL, OPT_POLL },
+	{ "spin-us",	required_argument, NULL, OPT_SPIN_US },
+	{ "help",	no_argument, NULL, 'h' },
+	{ "version",	no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void azb_usage(void)
+{
+	const struct azb_engine_ops *const *e;
+
+	printf("Usage: %s [options] [TARGET]\n"
+	       "Serve an azbuse block device from this process until SIGINT, SIGTERM or\n"
+	       "SIGHUP; prints the device path (/dev/azbuseN) once it serves I/O.\n\n"
+	       "  -e, --engine NAME      storage engine (default " AZB_DEF_ENGINE ")\n"
+	       "      --dev ID           serve device ID made by 'azbusectl add' instead of\n"
+	       "                         creating one; it keeps its own device options\n",
+	       AZB_PROG);
+	azb_cli_dev_usage("  ");
+	printf("      --poll MODE        busy (never sleep), adaptive (spin, then sleep;\n"
+	       "                         the default) or sleep\n"
+	       "      --spin-us N        adaptive: microseconds to spin before sleeping,\n"
+	       "                         0..1000000\n"
+	       "  -h, --help             this help\n"
+	       "      --version          the version\n\n"
+	       "Engines:\n");
+	for (e = azb_engine_list(); *e; e++)
+		printf("  %-10s %s%s\n", (*e)->name, (*e)->help,
+		       (*e)->flags & AZB_ENGINE_F_NEEDS_TARGET ?
+		       " (TARGET required)" : "");
+	printf("\nExit status: 0 stopped cleanly, 1 failed, 2 the command line was wrong.\n");
+}
+
+/* What was served, summed over queues: one line on stderr at exit. */
+static void azb_print_totals(const struct azb_server *s)
+{
+	struct azb_queue_stats t = { 0 }, q;
+	unsigned int i, j;
+
+	for (i = 0; i < azb_server_nr_queues(s); i++) {
+		if (azb_server_queue_stats(s, i, &q))
+			continue;
+		for (j = 0; j < 5; j++)
+			t.ios[j] += q.ios[j];
+		t.bytes += q.bytes;
+		t.errors += q.errors;
+		t.batches += q.batches;
+		t.bad_completions += q.bad_completions;
+	}
+	fprintf(stderr,
+		"%s: served read %llu write %llu flush %llu discard %llu write-zeroes %llu, %llu bytes, %llu errors, %llu commits\n",
+		AZB_PROG, (unsigned long long)t.ios[AZB_OP_READ],
+		(unsigned long long)t.ios[AZB_OP_WRITE],
+		(unsigned long long)t.ios[AZB_OP_FLUSH],
+		(unsigned long long)t.ios[AZB_OP_DISCARD],
+		(unsigned long long)t.ios[AZB_OP_WRITE_ZEROES],
+		(unsigned long long)t.bytes, (unsigned long long)t.errors,
+		(unsigned long long)t.batches);
+	if (t.bad_completions)
+		fprintf(stderr, "%s: the kernel refused %llu completion batches\n",
+			AZB_PROG, (unsigned long long)t.bad_completions);
+}
+
+/* The long name of option val, for messages. */
+static const char *azb_opt_name(int val)
+{
+	const struct option *o;
+
+	for (o = azb_opts; o->name && o->val != val; o++)
+		;
+	return o->name ? o->name : "?";
+}
+
+static enum azb_poll_mode azb_parse_poll(const char *arg)
+{
+	if (!strcmp(arg, "busy"))
+		return AZB_POLL_BUSY;
+	if (!strcmp(arg, "adaptive"))
+		return AZB_POLL_ADAPTIVE;
+	if (!strcmp(arg, "sleep"))
+		return AZB_POLL_SLEEP;
+	azb_die_usage(AZB_PROG, "--poll: '%s' is not busy, adaptive or sleep", arg);
+}
+
+static const char *azb_sig_name(int sig)
+{
+	switch (sig) {
+	case SIGINT:
+		return "SIGINT";
+	case SIGTERM:
+		return "SIGTERM";
+	}
+	return "SIGHUP";
+}
+
+/*
+ * Serves until a signal or the device's removal.  Returns 0, or -errno when
+ * waiting for signals itself failed.
+ */
+static int azb_serve(struct azb_server *s, const sigset_t *sigs, bool *removed)
+{
+	const struct timespec wait = {
+		.tv_sec = 0,
+		.tv_nsec = AZB_WAIT_MS * 1000000L,
+	};
+	int sig;
+
+	for (;;) {
+		sig = sigtimedwait(sigs, NULL, &wait);
+		if (sig > 0) {
+			fprintf(stderr, "%s: %s, stopping\n", AZB_PROG,
+				azb_sig_name(sig));
+			return 0;
+		}
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		if (!azb_server_running(s)) {
+			fprintf(stderr, "%s: device removed, exiting\n", AZB_PROG);
+			*removed = true;
+			return 0;
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *engine_name = AZB_DEF_ENGINE, *target = NULL;
+	const struct azb_engine_ops *eng;
+	struct azb_features f;
+	struct azb_server_opts o;
+	struct azb_server *s;
+	bool removed = false;
+	char path[32];
+	sigset_t sigs;
+	int c, rc, stop_rc, dev_opt = 0;	/* a device option seen */
+
+	/* getopt_long() starts its messages with argv[0]. */
+	argv[0] = (char *)AZB_PROG;
+	azb_server_opts_init(&o);
+	o.attach_id = AZB_ID_ANY;
+	/* Flushes and FUA reach the engine unless the user opts out. */
+	o.dev.flags |= AZB_DEV_WRITE_CACHE;
+
+	while ((c = getopt_long(argc, argv, AZB_CLI_DEV_OPTSTRING "e:h", azb_opts,
+				NULL)) != -1) {
+		if (azb_cli_dev_opt(AZB_PROG, c, optarg, &o.dev)) {
+			dev_opt = c;
+			continue;
+		}
+		switch (c) {
+		case 'e':
+			engine_name = optarg;
+			break;
+		case OPT_DEV:
+			o.attach_id = azb_cli_dev_id(AZB_PROG, optarg);
+			break;
+		case OPT_POLL:
+			o.poll = azb_parse_poll(optarg);
+			break;
+		case OPT_SPIN_US:
+			o.poll_spin_us = azb_cli_uint(AZB_PROG, "--spin-us",
+						      optarg, 0, 1000000);
+			break;
+		case 'h':
+			azb_usage();
+			return AZB_EXIT_OK;
+		case OPT_VERSION:
+			printf("%s %s (kernel ABI %d)\n", AZB_PROG,
+			       AZB_VERSION, AZBUSE_ABI_VERSION);
+			return AZB_EXIT_OK;
+		default:
+			azb_cli_try_help(AZB_PROG);
+		}
+	}
+	if (optind < argc)
+		target = argv[optind++];
+	if (optind < argc)
+		azb_die_usage(AZB_PROG, "unexpected argument '%s' (one TARGET at most)",
+			      argv[optind]);
+
+	eng = azb_engine_find(engine_name);
+	if (!eng)
+		azb_die_usage(AZB_PROG, "unknown engine '%s' (see --help for the list)",
+			      engine_name);
+	if ((eng->flags & AZB_ENGINE_F_NEEDS_TARGET) && !target)
+		azb_die_usage(AZB_PROG, "engine '%s' needs a TARGET", eng->name);
+	if ((eng->flags & AZB_ENGINE_F_NO_TARGET) && target)
+		azb_die_usage(AZB_PROG, "engine '%s' takes no TARGET, got '%s'",
+			      eng->name, target);
+	if (o.attach_id != AZB_ID_ANY && dev_opt)
+		azb_die_usage(AZB_PROG, "--%s cannot be used with --dev: the device has its own",
+			      azb_opt_name(dev_opt));
+	if (o.attach_id == AZB_ID_ANY && !o.dev.dev_bytes &&
+	    (eng->flags & AZB_ENGINE_F_NO_TARGET))
+		azb_die_usage(AZB_PROG, "engine '%s' needs -s SIZE", eng->name);
+	azb_cli_dev_check(AZB_PROG, &o.dev);
+
+	/* Limits first: no engine is opened for a device the module refuses. */
+	if (o.attach_id == AZB_ID_ANY) {
+		rc = azb_cli_dev_check_kernel(AZB_PROG, &o.dev, &f);
+		if (rc) {
+			fprintf(stderr, "%s: %s\n", AZB_PROG, azb_cli_errmsg(rc));
+			return AZB_EXIT_FAIL;
+		}
+	}
+
+	o.engine = eng;
+	o.target = target;
+	rc = azb_server_create(&o, &s);
+	if (rc == -ENODEV && o.attach_id != AZB_ID_ANY) {
+		fprintf(stderr, "%s: --dev: device %u does not exist\n",
+			AZB_PROG, o.attach_id);
+		return AZB_EXIT_FAIL;
+	}
+	if (rc) {
+		fprintf(stderr, "%s: %s\n", AZB_PROG, azb_cli_errmsg(rc));
+		return AZB_EXIT_FAIL;
+	}
+
+	/* Blocked in every poller too, so only sigtimedwait() takes them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	rc = azb_server_start(s);
+	if (rc) {
+		fprintf(stderr, "%s: start: %s\n", AZB_PROG, azb_cli_errmsg(rc));
+		azb_server_destroy(s);
+		return AZB_EXIT_FAIL;
+	}
+	azb_blk_path(azb_server_dev_id(s), path, sizeof(path));
+	printf("%s\n", path);
+	fflush(stdout);
+
+	rc = azb_serve(s, &sigs, &removed);
+	if (rc)
+		fprintf(stderr, "%s: waiting for signals: %s\n", AZB_PROG,
+			strerror(-rc));
+	stop_rc = azb_server_stop(s);
+	azb_print_totals(s);
+	/* The pollers of a removed device report it gone: that is the stop. */
+	if (removed && stop_rc == -ENODEV)
+		stop_rc = 0;
+	if (stop_rc) {
+		fprintf(stderr, "%s: serving failed: %s\n", AZB_PROG,
+			strerror(-stop_rc));
+		rc = rc ? rc : stop_rc;
+	}
+	azb_server_destroy(s);
+	return rc ? AZB_EXIT_FAIL : AZB_EXIT_OK;
+}

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Option checking and error wording shared by the tools.  Every usage error
+ * is one line naming the option and the value, so a user sees what to fix
+ * without reading the manual.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <azbuse.h>
+#include <uapi/linux/azbuse.h>
+
+#include "cli.h"
+
+void azb_die_usage(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	azb_cli_try_help(prog);
+}
+
+void azb_cli_try_help(const char *prog)
+{
+	fprintf(stderr, "Try '%s --help'.\n", prog);
+	exit(AZB_EXIT_USAGE);
+}
+
+unsigned int azb_cli_uint(const char *prog, const char *opt, const char *arg,
+			  unsigned int min, unsigned int max)
+{
+	unsigned long long v = 0;
+	const char *p = arg;
+
+	if (!*p)
+		azb_die_usage(prog, "%s: '' is not a number", opt);
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			azb_die_usage(prog, "%s: '%s' is not a number", opt, arg);
+		/* Saturate: anything past max is reported the same way. */
+		if (v <= max)
+			v = v * 10 + (unsigned int)(*p - '0');
+	}
+	if (v < min || v > max)
+		azb_die_usage(prog, "%s: '%s' is not in %u..%u", opt, arg,
+			      min, max);
+	return (unsigned int)v;
+}
+
+uint64_t azb_cli_size(const char *prog, const char *opt, const char *arg)
+{
+	uint64_t v;
+	int rc;
+
+	rc = azb_parse_size(arg, &v);
+	if (rc == -ERANGE)
+		azb_die_usage(prog, "%s: '%s' is too large", opt, arg);
+	if (rc)
+		azb_die_usage(prog, "%s: '%s' is not a size (bytes, or a number with K, M, G, T or P)",
+			      opt, arg);
+	return v;
+}
+
+uint32_t azb_cli_dev_id(const char *prog, const char *arg)
+{
+	uint32_t id;
+
+	if (azb_parse_dev_id(arg, &id))
+		azb_die_usage(prog, "'%s' is not a device id (N, azbuseN or /dev/azbuseN, N in 0..%u)",
+			      arg, AZBUSE_MAX_DEV_ID);
+	return id;
+}
+
+/* The kernel's I/O timeout range (kmod/dev.c), in seconds. */
+#define AZB_MAX_TIMEOUT_S	3600
+
+#define AZB_STR_(x)		#x
+#define AZB_STR(x)		AZB_STR_(x)
+
+bool azb_cli_dev_opt(const char *prog, int c, const char *arg,
+		     struct azb_dev_params *p)
+{
+	uint64_t v;
+
+	switch (c) {
+	case 's':
+		p->dev_bytes = azb_cli_size(prog, "-s", arg);
+		if (!p->dev_bytes)
+			azb_die_usage(prog, "-s: the size must not be 0");
+		return true;
+	case 'q':
+		p->nr_queues = azb_cli_uint(prog, "-q", arg, 1,
+					    AZBUSE_MAX_QUEUES);
+		return true;
+	case 'd':
+		p->queue_depth = azb_cli_uint(prog, "-d", arg, 1,
+					      AZBUSE_MAX_DEPTH);
+		return true;
+	case 'b':
+		p->logical_bs = azb_cli_uint(prog, "-b", arg, 512, 4096);
+		if (p->logical_bs & (p->logical_bs - 1))
+			azb_die_usage(prog, "-b: '%s' is not a power of two", arg);
+		return true;
+	case AZB_OPT_MAX_IO:
+		v = azb_cli_size(prog, "--max-io", arg);
+		if (v < AZBUSE_MIN_IO_BYTES || v > AZBUSE_MAX_IO_BYTES || v % 4096)
+			azb_die_usage(prog, "--max-io: '%s' is not a multiple of 4K in 4K..1M",
+				      arg);
+		p->max_io_bytes = (uint32_t)v;
+		return true;
+	case AZB_OPT_TIMEOUT:
+		p->timeout_ms = 1000 * azb_cli_uint(prog, "--timeout", arg, 1,
+						    AZB_MAX_TIMEOUT_S);
+		return true;
+	case AZB_OPT_RO:
+		p->flags |= AZB_DEV_READ_ONLY;
+		return true;
+	case AZB_OPT_NO_WRITE_CACHE:
+		p->flags &= ~AZB_DEV_WRITE_CACHE;
+		return true;
+	}
+	return false;
+}
+
+void azb_cli_dev_usage(const char *indent)
+{
+	static const char *const lines[] = {
+		"-s, --size SIZE        device size in bytes; K, M, G, T, P: powers of 1024",
+		"-q, --queues N         hardware queues, 1.." AZB_STR(AZBUSE_MAX_QUEUES)
+			" (default: one per CPU)",
+		"-d, --depth DEPTH      requests per queue, 1.." AZB_STR(AZBUSE_MAX_DEPTH)
+			" (default " AZB_STR(AZBUSE_DEF_DEPTH) ")",
+		"-b, --block-size BS    logical block size: 512, 1024, 2048 or 4096",
+		"    --max-io BYTES     largest request, 4K..1M in 4K steps (default 256K)",
+		"    --timeout SECONDS  I/O timeout, 1.." AZB_STR(AZB_MAX_TIMEOUT_S)
+			" (default 30)",
+		"    --ro               read-only",
+		"    --no-write-cache   no volatile write cache: no FLUSH or FUA requests",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		printf("%s%s\n", indent, lines[i]);
+}
+
+void azb_cli_dev_check(const char *prog, const struct azb_dev_params *p)
+{
+	uint32_t bs = p->logical_bs ? p->logical_bs : 512;
+	uint64_t arena;
+
+	if (p->dev_bytes % bs)
+		azb_die_usage(prog, "-s: %llu bytes is not a multiple of the %u-byte block size",
+			      (unsigned long long)p->dev_bytes, bs);
+	/* The kernel refuses this too, but would not say which limit. */
+	arena = (uint64_t)(p->queue_depth ? p->queue_depth : AZBUSE_DEF_DEPTH) *
+		(p->max_io_bytes ? p->max_io_bytes : AZBUSE_DEF_IO_BYTES);
+	if (arena > AZBUSE_MAX_ARENA_BYTES)
+		azb_die_usage(prog, "depth x max I/O is %llu MiB per queue; the limit is %llu MiB",
+			      (unsigned long long)(arena >> 20),
+			      (unsigned long long)(AZBUSE_MAX_ARENA_BYTES >> 20));
+}
+
+int azb_cli_dev_check_kernel(const char *prog, const struct azb_dev_params *p,
+			     struct azb_features *f)
+{
+	int rc = azb_get_features(f);
+
+	if (rc)
+		return rc;
+	if (p->nr_queues > f->max_queues)
+		azb_die_usage(prog, "-q: %u is more than the %u queues the module allows here",
+			      p->nr_queues, f->max_queues);
+	if (p->queue_depth > f->max_depth)
+		azb_die_usage(prog, "-d: %u is more than the module's limit of %u",
+			      p->queue_depth, f->max_depth);
+	if (p->max_io_bytes > f->max_io_bytes)
+		azb_die_usage(prog, "--max-io: %u is more than the module's limit of %u",
+			      p->max_io_bytes, f->max_io_bytes);
+	if ((p->flags & AZB_DEV_RECOVERY) &&
+	    !(f->features & AZBUSE_FEAT_RECOVERY))
+		azb_die_usage(prog, "--recovery: the loaded module does not support it");
+	return 0;
+}
+
+bool azb_cli_no_module(int rc)
+{
+	return rc == -ENOENT &&
+	       access("/dev/" AZBUSE_CTL_DEV_NAME, F_OK) && errno == ENOENT;
+}
+
+const char *azb_cli_errmsg(int rc)
+{
+	if (azb_cli_no_module(rc))
+		return "azbuse module not loaded (/dev/" AZBUSE_CTL_DEV_NAME " missing)";
+	return strerror(-rc);
+}
+
+void azb_cli_fmt_size(uint64_t bytes, char *buf, size_t len)
+{
+	static const char units[] = "KMGTPE";
+	unsigned int i;
+
+	if (bytes < 1024) {
+		snprintf(buf, len, "%llu", (unsigned long long)bytes);
+		return;
+	}
+	for (i = 0; units[i + 1] && bytes >> (10 * (i + 2)); i++)
+		;
+	if (bytes & ((1ULL << (10 * (i + 1))) - 1))
+		snprintf(buf, len, "%.1f%c",
+			 (double)bytes / (double)(1ULL << (10 * (i + 1))),
+			 units[i]);
+	else
+		snprintf(buf, len, "%llu%c",
+			 (unsigned long long)(bytes >> (10 * (i + 1))), units[i]);
+}
