@@ -17,8 +17,7 @@ job=(--ioengine=io_uring --direct=1 --rw=randread --bs=4k --iodepth=32
 run_fio() {	# run_fio NAME DEVICE OUT
 	fio --name="$1" --filename="$2" "${job[@]}" --output="$3" ||
 		fail "fio on $2 failed: $(cat "$3")"
-	sed '/^{/,$d' "$3"
-	python3 -c 'import json,sys; t=open(sys.argv[1]).read(); j=json.loads(t[t.index("\n{")+1:]); print(int(j["jobs"][0]["read"]["iops"]))' "$3"
+	"$AZB_TOP/tests/vm/fio-split" "$3"
 }
 
 echo "== azbuse ($ENGINE engine, $QUEUES queues) on $AZB_DEV, kernel $(uname -r)"
