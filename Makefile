@@ -5,6 +5,10 @@
 #   make modules    the module for every kernel with headers in /lib/modules
 #   make test       install deps, build, run host and guest tests
 #   make demo       install deps, build, serve a device in a guest, run fio
+#   make bench      install deps, build, benchmark against null_blk, nbd,
+#                   ublk and loop in guests, write perf/results/ (perf/README.md)
+#   make install    (PREFIX, DESTDIR), make uninstall, make deb: see
+#                   packaging/install.mk
 #
 # Objects go to build/; the module for kernel V to build/kmod/V/azbuse.ko.
 
@@ -13,7 +17,7 @@ CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror=implicit-function-declaration \
 	   -Wno-unused-parameter -fPIC -D_GNU_SOURCE -pthread
 CPPFLAGS += -Iinclude -Iinclude/uapi -Iruntime
-LDLIBS	+= -pthread
+LDLIBS	+= -pthread -luring
 B	:= build
 
 KVER	?= $(shell uname -r)
@@ -27,16 +31,46 @@ TOOLS	:= $(B)/bin/azbusectl $(B)/bin/azbuse-run
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_HELPERS := $(patsubst %.c,$(B)/%.o,$(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c)))
 UNIT	:= $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+VERSION	:= $(shell sed -n 's/^\#define AZB_VERSION[[:space:]]*"\(.*\)"/\1/p' include/azbuse.h)
 SONAME	:= libazbuse.so.0
+SOFILE	:= libazbuse.so.$(VERSION)
 
-.PHONY: all lib tools unit module modules test demo deps clean
+.PHONY: all lib tools unit vmtools perf module modules test demo bench deps clean
 # Keep objects: the chained pattern rules would otherwise delete them.
 .SECONDARY:
-all: lib tools unit module
+all: lib tools unit vmtools examples module
 
-lib: $(B)/lib/libazbuse.a $(B)/lib/$(SONAME)
+lib: $(B)/lib/libazbuse.a $(B)/lib/$(SOFILE)
 tools: $(TOOLS)
-unit: tools $(UNIT)
+unit: tools $(UNIT) $(B)/perf/azb-native-bench
+# Programs the guest tests run (not host tests).
+vmtools: $(B)/tests/azb-hostile
+
+$(B)/tests/azb-hostile: tests/vm/hostile.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+# Benchmark programs (perf/README.md): the runtime's native benchmark (a
+# unit test runs it too) and the ublk null server the guest benchmark
+# compares with, built against the 6.12 headers' ublk ABI.
+perf: $(B)/perf/azb-native-bench $(B)/perf/azb-ublk-null
+
+$(B)/perf/azb-native-bench: perf/native-bench.c $(B)/tests/unit/ring_emul.o $(B)/lib/libazbuse.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< \
+		$(B)/tests/unit/ring_emul.o $(B)/lib/libazbuse.a $(LDLIBS)
+
+UBLK_HDR := $(lastword $(sort $(wildcard /usr/src/linux-headers-6.12*-common/include/uapi/linux/ublk_cmd.h)))
+
+$(B)/perf/include/linux/ublk_cmd.h: $(UBLK_HDR)
+	@[ -n "$(UBLK_HDR)" ] || { echo "make: no 6.12 kernel headers for ublk_cmd.h (bash ci/deps.sh)"; exit 1; }
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(B)/perf/azb-ublk-null: perf/peers/ublk-null.c $(B)/perf/include/linux/ublk_cmd.h $(TOOL_COMMON) $(B)/lib/libazbuse.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -I$(B)/perf/include -Itools $(CFLAGS) -o $@ $< \
+		$(TOOL_COMMON) $(B)/lib/libazbuse.a $(LDLIBS)
 
 $(B)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -46,9 +80,12 @@ $(B)/lib/libazbuse.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(B)/lib/$(SONAME): $(LIB_OBJ)
+# The shared library exports only the API of azbuse.h (runtime/libazbuse.map).
+$(B)/lib/$(SOFILE): $(LIB_OBJ) runtime/libazbuse.map
 	@mkdir -p $(dir $@)
-	$(CC) -shared -Wl,-soname,$(SONAME) -o $@ $^ $(LDLIBS)
+	$(CC) -shared -Wl,-soname,$(SONAME) \
+		-Wl,--version-script=runtime/libazbuse.map -o $@ $(LIB_OBJ) $(LDLIBS)
+	ln -sf $(SOFILE) $(B)/lib/$(SONAME)
 	ln -sf $(SONAME) $(B)/lib/libazbuse.so
 
 # Tools and tests link the static library: nothing to install to run them.
@@ -81,5 +118,11 @@ demo: deps
 	$(MAKE) all modules
 	ci/demo
 
+bench: deps
+	$(MAKE) all modules perf
+	perf/run
+
 clean:
 	rm -rf $(B)
+
+include packaging/install.mk

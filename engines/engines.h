@@ -10,5 +10,6 @@
 
 extern const struct azb_engine_ops azb_engine_null;
 extern const struct azb_engine_ops azb_engine_mem;
+extern const struct azb_engine_ops azb_engine_odirect;
 
 #endif /* AZB_ENGINES_H */

@@ -41,6 +41,7 @@ enum azb_dev_state {
 	AZB_STATE_IDLE = 0,	/* no runtime attached */
 	AZB_STATE_LIVE = 1,	/* served by a runtime */
 	AZB_STATE_REMOVING = 2,
+	AZB_STATE_RECOVERING = 3, /* runtime gone; I/O held for a new one */
 };
 
 /* Parameters of a device; zero fields take the kernel's defaults. */
@@ -55,6 +56,11 @@ struct azb_dev_params {
 	uint32_t	nr_queues;
 	uint32_t	queue_depth;
 	uint32_t	timeout_ms;
+	uint32_t	recovery_ms;	/* AZB_DEV_RECOVERY: how long to hold I/O */
+	/* AZB_DEV_DISCARD / AZB_DEV_WRITE_ZEROES limits, in bytes. */
+	uint32_t	max_discard_bytes;
+	uint32_t	discard_granularity;
+	uint32_t	max_write_zeroes_bytes;
 };
 
 /* What the kernel reports about a device. */
@@ -137,6 +143,11 @@ struct azb_engine_opts {
 	uint64_t	dev_bytes;	/* requested size, 0 if not given */
 	uint32_t	logical_bs;	/* requested block size, 0 if not given */
 	bool		read_only;
+	/*
+	 * Engine-specific options, "key[=value],...", or NULL; an engine
+	 * refuses keys it does not know.
+	 */
+	const char	*params;
 };
 
 struct azb_engine;
@@ -153,6 +164,10 @@ struct azb_engine {
 	 * (READ_ONLY); the server asks the kernel for those it offers.
 	 */
 	uint64_t	dev_flags;
+	/* With DISCARD / WRITE_ZEROES: the target's limits; 0: the kernel's. */
+	uint32_t	max_discard_bytes;
+	uint32_t	discard_granularity;
+	uint32_t	max_write_zeroes_bytes;
 };
 
 /* An engine's per-queue context; the queue's poller thread owns it. */
@@ -191,6 +206,13 @@ struct azb_engine_ops {
 	void (*commit)(struct azb_engine_queue *q);
 	/* Optional: complete what finished; returns how many. */
 	int  (*reap)(struct azb_engine_queue *q);
+	/*
+	 * Optional: sleep until a request the engine holds finishes or
+	 * timeout_us passes (then reap() completes it).  An idle poller
+	 * with requests in flight calls it instead of spinning; without it,
+	 * such a poller spins.
+	 */
+	void (*wait)(struct azb_engine_queue *q, unsigned int timeout_us);
 };
 
 /* For engines: finish a request that queue() returned AZB_IO_QUEUED for. */
@@ -217,6 +239,7 @@ struct azb_server_opts {
 	enum azb_poll_mode poll;
 	unsigned int	poll_spin_us;	/* adaptive: spin before sleeping */
 	unsigned int	batch;		/* most SQEs taken per loop */
+	const char	*engine_params;	/* struct azb_engine_opts.params */
 };
 
 struct azb_server;

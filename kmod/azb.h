@@ -9,6 +9,7 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <uapi/linux/azbuse.h>
 
 #define AZB_PART_SHIFT	4	/* 15 partitions per device */
@@ -75,6 +76,13 @@ struct azb_dev {
 	bool			opened;
 	pid_t			owner_pid;
 	bool			removing;
+	/*
+	 * Recovery: the runtime died, the queue is quiesced with its requests
+	 * requeued, until every queue is attached again or grace_work fires.
+	 */
+	bool			held;
+	unsigned int		nr_attached;
+	struct delayed_work	grace_work;
 
 	unsigned int		nr_queues;
 	struct azb_queue	*queues;
@@ -92,6 +100,7 @@ int azb_dev_get_info(u32 id, struct azbuse_dev_info *info);
 int azb_dev_list(u32 __user *ids, u32 capacity, u32 *count);
 void azb_dev_remove_all(void);
 void azb_dev_fill_info(struct azb_dev *dev, struct azbuse_dev_info *info);
+void azb_dev_release_held(struct azb_dev *dev);
 int azb_dev_check_params(struct azbuse_dev_info *info);
 
 /* queue.c */
@@ -103,6 +112,7 @@ void azb_queue_detach(struct azb_queue *q);
 int azb_queue_reap(struct azb_queue *q);
 bool azb_queue_has_work(struct azb_queue *q);
 void azb_dev_abort_inflight(struct azb_dev *dev);
+void azb_dev_requeue_inflight(struct azb_dev *dev);
 
 /* chardev.c */
 extern const struct file_operations azb_chr_fops;

@@ -3,7 +3,8 @@
  * /dev/azbusecN: the runtime's side of a device.  One opener at a time; it
  * maps each queue's ring, attaches each queue with its data arena, and
  * commits completions (optionally waiting for work) with one ioctl per
- * batch.  Closing it, or the runtime dying, fails everything it held.
+ * batch.  Closing it, or the runtime dying, fails everything it held
+ * (or, for a recovery device, holds it for the next runtime).
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -36,7 +37,10 @@ static int azb_chr_open(struct inode *inode, struct file *file)
 
 /*
  * The runtime is gone: stop queue_rq from touching the rings, fail what it
- * held, and let new I/O fail fast until another runtime attaches.
+ * held, and let new I/O fail fast until another runtime attaches.  A
+ * recovery device instead requeues what the runtime held and stays
+ * quiesced until a new runtime attaches every queue or the grace period
+ * ends.
  */
 static int azb_chr_release(struct inode *inode, struct file *file)
 {
@@ -53,7 +57,19 @@ static int azb_chr_release(struct inode *inode, struct file *file)
 		WRITE_ONCE(q->attached, false);
 		mutex_unlock(&q->lock);
 	}
-	if (dev->disk_added) {
+	dev->nr_attached = 0;
+	if (dev->disk_added && (dev->info.flags & AZBUSE_DEV_F_RECOVERY) &&
+	    !dev->removing) {
+		/* Stay quiesced: requests wait for the next runtime. */
+		azb_dev_requeue_inflight(dev);
+		if (!dev->held) {
+			dev->held = true;
+			schedule_delayed_work(&dev->grace_work,
+				msecs_to_jiffies(dev->info.recovery_ms));
+		} else {
+			blk_mq_unquiesce_queue(dev->disk->queue);
+		}
+	} else if (dev->disk_added) {
 		azb_dev_abort_inflight(dev);
 		blk_mq_unquiesce_queue(dev->disk->queue);
 	}
@@ -82,6 +98,9 @@ static int azb_chr_mmap(struct file *file, struct vm_area_struct *vma)
 	unsigned int i;
 	int ret;
 
+	/* An fd handed to an unprivileged process does not hand over rings. */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	if (vma->vm_pgoff > (ULONG_MAX >> PAGE_SHIFT) ||
 	    off != AZBUSE_RING_OFFSET(qid) || qid >= dev->nr_queues)
 		return -EINVAL;
@@ -143,6 +162,8 @@ static long azb_ioc_attach(struct azb_dev *dev, void __user *argp)
 	unsigned int i;
 	long ret;
 
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	if (copy_from_user(&a, argp, sizeof(a)))
 		return -EFAULT;
 	if (a.size != sizeof(a) || a.__pad)
@@ -164,7 +185,14 @@ static long azb_ioc_attach(struct azb_dev *dev, void __user *argp)
 	mutex_lock(&q->lock);
 	ret = azb_queue_attach(q, a.arena_addr, a.arena_bytes);
 	mutex_unlock(&q->lock);
+	if (!ret && ++dev->nr_attached == dev->nr_queues && dev->held) {
+		/* Recovered: the held requests go to the new runtime. */
+		dev->held = false;
+		cancel_delayed_work(&dev->grace_work);
+		blk_mq_unquiesce_queue(dev->disk->queue);
+	}
 	blk_mq_unquiesce_queue(dev->disk->queue);
+	blk_mq_kick_requeue_list(dev->disk->queue);
 	mutex_unlock(&dev->lock);
 	return ret;
 }

@@ -14,6 +14,9 @@ struct azb_limits {
 	unsigned int logical_bs;
 	unsigned int physical_bs;
 	unsigned int max_sectors;
+	unsigned int max_discard_sectors;	/* 0: no discard */
+	unsigned int discard_granularity;	/* bytes */
+	unsigned int max_write_zeroes_sectors;	/* 0: no write-zeroes */
 	bool write_cache;
 	bool rotational;
 };
@@ -29,6 +32,9 @@ static inline struct gendisk *azb_alloc_disk(struct blk_mq_tag_set *set,
 		.physical_block_size = l->physical_bs,
 		.io_min = l->physical_bs,
 		.max_hw_sectors = l->max_sectors,
+		.max_hw_discard_sectors = l->max_discard_sectors,
+		.discard_granularity = l->discard_granularity,
+		.max_write_zeroes_sectors = l->max_write_zeroes_sectors,
 	};
 
 	if (l->write_cache)
@@ -52,6 +58,9 @@ static inline struct gendisk *azb_alloc_disk(struct blk_mq_tag_set *set,
 	blk_queue_physical_block_size(q, l->physical_bs);
 	blk_queue_io_min(q, l->physical_bs);
 	blk_queue_max_hw_sectors(q, l->max_sectors);
+	blk_queue_max_discard_sectors(q, l->max_discard_sectors);
+	q->limits.discard_granularity = l->discard_granularity;
+	blk_queue_max_write_zeroes_sectors(q, l->max_write_zeroes_sectors);
 	blk_queue_write_cache(q, l->write_cache, l->write_cache);
 	if (!l->rotational)
 		blk_queue_flag_set(QUEUE_FLAG_NONROT, q);

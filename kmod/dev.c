@@ -27,13 +27,50 @@ static bool azb_reserved_zero(const u64 *r, size_t n)
 	return true;
 }
 
+/*
+ * Discard and write-zeroes limits: defaults for zero fields, and limits the
+ * block layer can split requests to (a discard larger than max_discard_bytes
+ * would otherwise reach queue_rq).  Block sizes are already checked.
+ */
+static int azb_dev_check_discard(struct azbuse_dev_info *info)
+{
+	u32 lbs = info->logical_bs;
+
+	if (!(info->flags & AZBUSE_DEV_F_DISCARD)) {
+		if (info->max_discard_bytes || info->discard_granularity)
+			return -EINVAL;
+	} else {
+		if (!info->discard_granularity)
+			info->discard_granularity = info->physical_bs;
+		if (!info->max_discard_bytes)
+			info->max_discard_bytes = AZBUSE_MAX_DISCARD_BYTES;
+		if (!is_power_of_2(info->discard_granularity) ||
+		    info->discard_granularity < lbs ||
+		    info->max_discard_bytes % lbs ||
+		    info->max_discard_bytes < info->discard_granularity ||
+		    info->max_discard_bytes < info->physical_bs ||
+		    info->max_discard_bytes > AZBUSE_MAX_DISCARD_BYTES)
+			return -EINVAL;
+	}
+	if (!(info->flags & AZBUSE_DEV_F_WRITE_ZEROES))
+		return info->max_write_zeroes_bytes ? -EINVAL : 0;
+	if (!info->max_write_zeroes_bytes)
+		info->max_write_zeroes_bytes = AZBUSE_MAX_WRITE_ZEROES_BYTES;
+	if (info->max_write_zeroes_bytes % lbs ||
+	    info->max_write_zeroes_bytes > AZBUSE_MAX_WRITE_ZEROES_BYTES)
+		return -EINVAL;
+	return 0;
+}
+
 /* Validates ADD parameters and fills in defaults. */
 int azb_dev_check_params(struct azbuse_dev_info *info)
 {
 	const u64 known = AZBUSE_DEV_F_READ_ONLY | AZBUSE_DEV_F_ROTATIONAL |
-			  AZBUSE_DEV_F_WRITE_CACHE;
+			  AZBUSE_DEV_F_WRITE_CACHE | AZBUSE_DEV_F_RECOVERY |
+			  AZBUSE_DEV_F_DISCARD | AZBUSE_DEV_F_WRITE_ZEROES;
+	int ret;
 
-	if (info->size != sizeof(*info) || info->__pad ||
+	if (info->size != sizeof(*info) || info->__pad2 ||
 	    !azb_reserved_zero(info->reserved, ARRAY_SIZE(info->reserved)))
 		return -EINVAL;
 	/* Outputs must come in as zero, so they can become inputs later. */
@@ -81,9 +118,24 @@ int azb_dev_check_params(struct azbuse_dev_info *info)
 	if ((u64)info->queue_depth * info->max_io_bytes > AZBUSE_MAX_ARENA_BYTES)
 		return -EINVAL;
 
+	ret = azb_dev_check_discard(info);
+	if (ret)
+		return ret;
+
 	if (!info->timeout_ms)
 		info->timeout_ms = AZBUSE_DEF_TIMEOUT_MS;
-	if (info->timeout_ms < 1000 || info->timeout_ms > 3600 * 1000)
+	if (info->timeout_ms < AZBUSE_MIN_TIMEOUT_MS ||
+	    info->timeout_ms > AZBUSE_MAX_TIMEOUT_MS)
+		return -EINVAL;
+	if (!(info->flags & AZBUSE_DEV_F_RECOVERY)) {
+		if (info->recovery_ms)
+			return -EINVAL;
+		return 0;
+	}
+	if (!info->recovery_ms)
+		info->recovery_ms = AZBUSE_DEF_RECOVERY_MS;
+	if (info->recovery_ms < AZBUSE_MIN_TIMEOUT_MS ||
+	    info->recovery_ms > AZBUSE_MAX_TIMEOUT_MS)
 		return -EINVAL;
 	return 0;
 }
@@ -94,11 +146,35 @@ void azb_dev_fill_info(struct azb_dev *dev, struct azbuse_dev_info *info)
 	mutex_lock(&dev->lock);
 	if (dev->removing)
 		info->state = AZBUSE_STATE_REMOVING;
+	else if (dev->held)
+		info->state = AZBUSE_STATE_RECOVERING;
 	else if (dev->opened)
 		info->state = AZBUSE_STATE_LIVE;
 	else
 		info->state = AZBUSE_STATE_IDLE;
 	info->owner_pid = dev->opened ? dev->owner_pid : 0;
+	mutex_unlock(&dev->lock);
+}
+
+/* Lets held requests go; with no runtime attached they fail with EIO. */
+void azb_dev_release_held(struct azb_dev *dev)
+{
+	blk_mq_unquiesce_queue(dev->disk->queue);
+	blk_mq_kick_requeue_list(dev->disk->queue);
+}
+
+/* No runtime came back within recovery_ms: stop holding I/O. */
+static void azb_dev_grace_expired(struct work_struct *work)
+{
+	struct azb_dev *dev = container_of(to_delayed_work(work),
+					   struct azb_dev, grace_work);
+	bool held;
+
+	mutex_lock(&dev->lock);
+	held = dev->held && !dev->removing;
+	dev->held = false;
+	if (held)
+		azb_dev_release_held(dev);
 	mutex_unlock(&dev->lock);
 }
 
@@ -159,6 +235,10 @@ static int azb_dev_init_disk(struct azb_dev *dev)
 		.logical_bs = info->logical_bs,
 		.physical_bs = info->physical_bs,
 		.max_sectors = info->max_io_bytes >> SECTOR_SHIFT,
+		.max_discard_sectors = info->max_discard_bytes >> SECTOR_SHIFT,
+		.discard_granularity = info->discard_granularity,
+		.max_write_zeroes_sectors =
+			info->max_write_zeroes_bytes >> SECTOR_SHIFT,
 		.write_cache = info->flags & AZBUSE_DEV_F_WRITE_CACHE,
 		.rotational = info->flags & AZBUSE_DEV_F_ROTATIONAL,
 	};
@@ -226,6 +306,7 @@ int azb_dev_add(struct azbuse_dev_info *info)
 	if (!dev)
 		return -ENOMEM;
 	mutex_init(&dev->lock);
+	INIT_DELAYED_WORK(&dev->grace_work, azb_dev_grace_expired);
 	dev->info = *info;
 	dev->nr_queues = info->nr_queues;
 
@@ -307,10 +388,17 @@ put_dev:
 static void azb_dev_destroy(struct azb_dev *dev)
 {
 	unsigned int i;
+	bool held;
 
 	mutex_lock(&dev->lock);
 	dev->removing = true;
+	held = dev->held;
+	dev->held = false;
 	mutex_unlock(&dev->lock);
+	/* Held requests fail now: del_gendisk() waits for every request. */
+	cancel_delayed_work_sync(&dev->grace_work);
+	if (held)
+		azb_dev_release_held(dev);
 
 	del_gendisk(dev->disk);
 

@@ -100,9 +100,11 @@ static blk_status_t azb_queue_rq(struct blk_mq_hw_ctx *hctx,
 				 const struct blk_mq_queue_data *bd)
 {
 	struct azb_queue *q = hctx->driver_data;
+	const struct azbuse_dev_info *info = &q->dev->info;
 	struct request *rq = bd->rq;
 	struct azb_cmd *cmd = azb_cmd(rq);
 	unsigned int bytes = blk_rq_bytes(rq);
+	unsigned int max_bytes = info->max_io_bytes;
 	struct azbuse_sqe *sqe;
 	u8 op;
 
@@ -117,6 +119,19 @@ static blk_status_t azb_queue_rq(struct blk_mq_hw_ctx *hctx,
 		op = AZBUSE_OP_FLUSH;
 		bytes = 0;
 		break;
+	/* No data, so not bounded by a slot; the limits came from ADD. */
+	case REQ_OP_DISCARD:
+		if (!(info->flags & AZBUSE_DEV_F_DISCARD))
+			return BLK_STS_NOTSUPP;
+		op = AZBUSE_OP_DISCARD;
+		max_bytes = info->max_discard_bytes;
+		break;
+	case REQ_OP_WRITE_ZEROES:
+		if (!(info->flags & AZBUSE_DEV_F_WRITE_ZEROES))
+			return BLK_STS_NOTSUPP;
+		op = AZBUSE_OP_WRITE_ZEROES;
+		max_bytes = info->max_write_zeroes_bytes;
+		break;
 	default:
 		return BLK_STS_NOTSUPP;
 	}
@@ -126,10 +141,10 @@ static blk_status_t azb_queue_rq(struct blk_mq_hw_ctx *hctx,
 		rq->rq_flags |= RQF_QUIET;
 		return BLK_STS_IOERR;
 	}
-	if (op == AZBUSE_OP_WRITE &&
-	    (q->dev->info.flags & AZBUSE_DEV_F_READ_ONLY))
+	if (op != AZBUSE_OP_READ && op != AZBUSE_OP_FLUSH &&
+	    (info->flags & AZBUSE_DEV_F_READ_ONLY))
 		return BLK_STS_IOERR;
-	if (bytes > q->dev->info.max_io_bytes || rq->tag >= q->depth)
+	if (bytes > max_bytes || rq->tag >= q->depth)
 		return BLK_STS_IOERR;
 
 	blk_mq_start_request(rq);
@@ -138,13 +153,14 @@ static blk_status_t azb_queue_rq(struct blk_mq_hw_ctx *hctx,
 
 	spin_lock(&q->sq_lock);
 	/*
-	 * A runtime that stopped consuming cannot make us overrun its SQ;
-	 * blk-mq retries the request after a short delay.
+	 * At most depth requests are owned and the SQ has twice that, so a
+	 * full SQ means the runtime stopped consuming or corrupted its head:
+	 * fail the request rather than wait for a runtime that is not there.
 	 */
 	if (AZBUSE_RING_USED(READ_ONCE(q->hdr->sq_head.val), q->sq_tail) >=
 	    q->entries) {
 		spin_unlock(&q->sq_lock);
-		return BLK_STS_RESOURCE;
+		return BLK_STS_IOERR;
 	}
 	if (!++q->gen)
 		++q->gen;	/* 0 means "not owned" */
@@ -195,7 +211,8 @@ static enum blk_eh_timer_return azb_timeout(struct request *rq)
 	struct azb_cmd *cmd = azb_cmd(rq);
 
 	if (azb_cmd_claim(cmd, atomic_read(&cmd->owner))) {
-		cmd->status = BLK_STS_TIMEOUT;
+		/* EIO, not ETIMEDOUT: what applications expect from a disk. */
+		cmd->status = BLK_STS_IOERR;
 		blk_mq_complete_request(rq);
 	}
 	return BLK_EH_DONE;
@@ -428,4 +445,22 @@ static bool azb_abort_one(struct request *rq, void *data)
 void azb_dev_abort_inflight(struct azb_dev *dev)
 {
 	blk_mq_tagset_busy_iter(&dev->set, azb_abort_one, NULL);
+}
+
+static bool azb_requeue_one(struct request *rq, void *data)
+{
+	struct azb_cmd *cmd = azb_cmd(rq);
+
+	if (azb_cmd_claim(cmd, atomic_read(&cmd->owner)))
+		blk_mq_requeue_request(rq, false);
+	return true;
+}
+
+/*
+ * Recovery: takes back every request the dead runtime held and queues it
+ * again, to be issued to the next runtime; queue_rq must be quiesced.
+ */
+void azb_dev_requeue_inflight(struct azb_dev *dev)
+{
+	blk_mq_tagset_busy_iter(&dev->set, azb_requeue_one, NULL);
 }

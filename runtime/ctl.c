@@ -67,12 +67,16 @@ void azb_ctl_params_to_uapi(const struct azb_dev_params *p,
 	u->nr_queues = azb_sat_u16(p->nr_queues);
 	u->queue_depth = azb_sat_u16(p->queue_depth);
 	u->timeout_ms = p->timeout_ms;
+	u->recovery_ms = p->recovery_ms;
+	u->max_discard_bytes = p->max_discard_bytes;
+	u->discard_granularity = p->discard_granularity;
+	u->max_write_zeroes_bytes = p->max_write_zeroes_bytes;
 }
 
 int azb_ctl_info_from_uapi(const struct azbuse_dev_info *u,
 			   struct azb_dev_info *out)
 {
-	if (u->dev_id > AZBUSE_MAX_DEV_ID || u->state > AZBUSE_STATE_REMOVING)
+	if (u->dev_id > AZBUSE_MAX_DEV_ID || u->state > AZBUSE_STATE_RECOVERING)
 		return -EPROTO;
 
 	memset(out, 0, sizeof(*out));
@@ -86,6 +90,10 @@ int azb_ctl_info_from_uapi(const struct azbuse_dev_info *u,
 	out->params.nr_queues = u->nr_queues;
 	out->params.queue_depth = u->queue_depth;
 	out->params.timeout_ms = u->timeout_ms;
+	out->params.recovery_ms = u->recovery_ms;
+	out->params.max_discard_bytes = u->max_discard_bytes;
+	out->params.discard_granularity = u->discard_granularity;
+	out->params.max_write_zeroes_bytes = u->max_write_zeroes_bytes;
 	out->state = (enum azb_dev_state)u->state;
 	out->owner_pid = u->owner_pid;
 	out->blk_major = u->blk_major;

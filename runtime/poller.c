@@ -16,6 +16,12 @@
 
 /* How long one sleep lasts before the poller looks at its stop flag. */
 #define AZB_WAIT_MS	200
+/*
+ * How long one sleep in the engine lasts while it holds requests.  The
+ * kernel cannot wake that sleep, so a request arriving meanwhile waits for
+ * the next engine completion or for this.
+ */
+#define AZB_ENGINE_WAIT_US	1000
 
 uint64_t azb_now_ns(void)
 {
@@ -183,7 +189,13 @@ static int azb_sqe_to_io(struct azb_queue *q, const struct azbuse_sqe *e,
 			return -EINVAL;
 		off = 0;
 	} else {
-		if (e->nr_bytes == 0 || e->nr_bytes > q->max_io_bytes ||
+		/* Discard and write-zeroes carry no data: no slot to fit. */
+		uint32_t max = e->op == AZBUSE_OP_DISCARD ?
+			       AZBUSE_MAX_DISCARD_BYTES :
+			       e->op == AZBUSE_OP_WRITE_ZEROES ?
+			       AZBUSE_MAX_WRITE_ZEROES_BYTES : q->max_io_bytes;
+
+		if (e->nr_bytes == 0 || e->nr_bytes > max ||
 		    e->sector > (UINT64_MAX >> 9))
 			return -EINVAL;
 		off = e->sector << 9;
@@ -288,28 +300,36 @@ void *azb_poller_main(void *arg)
 	int ret = 0;
 
 	while (!q->stop && !q->dead) {
-		bool wait = false;
+		bool sleepy = false, wait = false, engine_wait = false;
 
 		if (azb_queue_poll_once(q)) {
 			idle_since = 0;
 			/* Keep batching while the SQ has more. */
 			if (!azb_sq_empty(q) && q->cq_unpublished < q->batch)
 				continue;
-		} else if (!q->engine_inflight) {
+		} else {
 			switch (q->poll) {
 			case AZB_POLL_BUSY:
 				break;
 			case AZB_POLL_SLEEP:
-				wait = true;
+				sleepy = true;
 				break;
 			case AZB_POLL_ADAPTIVE:
 				if (!idle_since)
 					idle_since = azb_now_ns();
 				else if (azb_now_ns() - idle_since >=
 					 q->spin_us * 1000ull)
-					wait = true;
+					sleepy = true;
 				break;
 			}
+			/*
+			 * Sleep where the next event comes from: the kernel
+			 * with nothing in flight, else the engine.
+			 */
+			if (sleepy && !q->engine_inflight)
+				wait = true;
+			else if (sleepy && q->ops->wait)
+				engine_wait = true;
 		}
 		/* Completions and the sleep share one system call. */
 		if (wait || q->cq_unpublished) {
@@ -320,9 +340,11 @@ void *azb_poller_main(void *arg)
 			if (ret < 0 && ret != -EINTR && ret != -EAGAIN)
 				break;
 			ret = 0;
-		} else {
+		} else if (!engine_wait) {
 			azb_cpu_relax();
 		}
+		if (engine_wait && azb_sq_empty(q))
+			q->ops->wait(&q->eq, AZB_ENGINE_WAIT_US);
 	}
 	if (!q->dead)
 		azb_queue_drain(q);

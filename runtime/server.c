@@ -63,6 +63,7 @@ static int azb_server_open_engine(struct azb_server *s)
 		.dev_bytes = o->dev.dev_bytes,
 		.logical_bs = o->dev.logical_bs,
 		.read_only = o->dev.flags & AZB_DEV_READ_ONLY,
+		.params = o->engine_params,
 	};
 	int ret;
 
@@ -106,6 +107,16 @@ static int azb_server_add_device(struct azb_server *s)
 	if (f.features & AZBUSE_FEAT_WRITE_ZEROES)
 		can |= AZB_DEV_WRITE_ZEROES;
 	p.flags |= s->engine.dev_flags & can;
+	/* Limits the caller left at 0 come from the engine's target. */
+	if ((p.flags & AZB_DEV_DISCARD) && !p.max_discard_bytes &&
+	    !p.discard_granularity) {
+		p.max_discard_bytes = s->engine.max_discard_bytes;
+		p.discard_granularity = s->engine.discard_granularity;
+	}
+	if (p.max_discard_bytes > AZBUSE_MAX_DISCARD_BYTES)
+		p.max_discard_bytes = AZBUSE_MAX_DISCARD_BYTES;
+	if ((p.flags & AZB_DEV_WRITE_ZEROES) && !p.max_write_zeroes_bytes)
+		p.max_write_zeroes_bytes = s->engine.max_write_zeroes_bytes;
 	return azb_dev_add(&p, &s->info);
 }
 

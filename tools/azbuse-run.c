@@ -28,6 +28,7 @@ enum {
 	OPT_DEV = AZB_OPT_TOOL,
 	OPT_POLL,
 	OPT_SPIN_US,
+	OPT_SQPOLL,
 	OPT_VERSION,
 };
 
@@ -37,6 +38,7 @@ static const struct option azb_opts[] = {
 	{ "dev",	required_argument, NULL, OPT_DEV },
 	{ "poll",	required_argument, NULL, OPT_POLL },
 	{ "spin-us",	required_argument, NULL, OPT_SPIN_US },
+	{ "sqpoll",	no_argument, NULL, OPT_SQPOLL },
 	{ "help",	no_argument, NULL, 'h' },
 	{ "version",	no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -58,6 +60,9 @@ static void azb_usage(void)
 	       "                         the default) or sleep\n"
 	       "      --spin-us N        adaptive: microseconds to spin before sleeping,\n"
 	       "                         0..1000000\n"
+	       "      --sqpoll           odirect: a kernel thread per queue submits I/O\n"
+	       "                         (IORING_SETUP_SQPOLL): fewer system calls, one\n"
+	       "                         more busy CPU\n"
 	       "  -h, --help             this help\n"
 	       "      --version          the version\n\n"
 	       "Engines:\n");
@@ -65,6 +70,8 @@ static void azb_usage(void)
 		printf("  %-10s %s%s\n", (*e)->name, (*e)->help,
 		       (*e)->flags & AZB_ENGINE_F_NEEDS_TARGET ?
 		       " (TARGET required)" : "");
+	printf("\nWith a TARGET, -s defaults to all of it and -b to the block size O_DIRECT\n"
+	       "on it needs; -b may only raise that.\n");
 	printf("\nExit status: 0 stopped cleanly, 1 failed, 2 the command line was wrong.\n");
 }
 
@@ -198,6 +205,9 @@ int main(int argc, char **argv)
 			o.poll_spin_us = azb_cli_uint(AZB_PROG, "--spin-us",
 						      optarg, 0, 1000000);
 			break;
+		case OPT_SQPOLL:
+			o.engine_params = "sqpoll";
+			break;
 		case 'h':
 			azb_usage();
 			return AZB_EXIT_OK;
@@ -224,6 +234,9 @@ int main(int argc, char **argv)
 	if ((eng->flags & AZB_ENGINE_F_NO_TARGET) && target)
 		azb_die_usage(AZB_PROG, "engine '%s' takes no TARGET, got '%s'",
 			      eng->name, target);
+	if (o.engine_params && strcmp(eng->name, "odirect"))
+		azb_die_usage(AZB_PROG, "--sqpoll: engine '%s' has no io_uring (odirect has)",
+			      eng->name);
 	if (o.attach_id != AZB_ID_ANY && dev_opt)
 		azb_die_usage(AZB_PROG, "--%s cannot be used with --dev: the device has its own",
 			      azb_opt_name(dev_opt));

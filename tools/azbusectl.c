@@ -32,6 +32,7 @@ enum {
 	OPT_NO_DISCARD,
 	OPT_NO_WRITE_ZEROES,
 	OPT_RECOVERY,
+	OPT_GRACE,
 	OPT_JSON,
 };
 
@@ -44,7 +45,9 @@ static const char azb_add_more_usage[] =
 "        --rotational       report a rotational disk\n"
 "        --no-discard       no DISCARD requests\n"
 "        --no-write-zeroes  no WRITE_ZEROES requests\n"
-"        --recovery         on runtime exit, hold I/O until a new one attaches\n";
+"        --recovery         when the runtime dies, hold I/O until a new one\n"
+"                           attaches (azbuse-run --dev ID), at most --grace\n"
+"        --grace SECONDS    how long --recovery holds I/O, 1..3600 (default 30)\n";
 
 static const char azb_remove_usage[] =
 "remove ID...\n"
@@ -114,6 +117,8 @@ static const char *azb_state_name(enum azb_dev_state s)
 		return "live";
 	case AZB_STATE_REMOVING:
 		return "removing";
+	case AZB_STATE_RECOVERING:
+		return "recovering";
 	}
 	return "unknown";
 }
@@ -182,6 +187,7 @@ static int azb_cmd_add(const struct azb_cmd *cmd, int argc, char **argv)
 		{ "no-discard",		no_argument, NULL, OPT_NO_DISCARD },
 		{ "no-write-zeroes",	no_argument, NULL, OPT_NO_WRITE_ZEROES },
 		{ "recovery",		no_argument, NULL, OPT_RECOVERY },
+		{ "grace",		required_argument, NULL, OPT_GRACE },
 		{ "help",		no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -216,6 +222,10 @@ static int azb_cmd_add(const struct azb_cmd *cmd, int argc, char **argv)
 		case OPT_RECOVERY:
 			p.flags |= AZB_DEV_RECOVERY;
 			break;
+		case OPT_GRACE:
+			p.recovery_ms = 1000 * azb_cli_uint(prog, "--grace",
+				optarg, 1, AZBUSE_MAX_TIMEOUT_MS / 1000);
+			break;
 		case 'h':
 			azb_cmd_help(cmd);
 		default:
@@ -228,6 +238,8 @@ static int azb_cmd_add(const struct azb_cmd *cmd, int argc, char **argv)
 		azb_die_usage(prog, "unexpected argument '%s'", argv[optind]);
 	if (!p.dev_bytes)
 		azb_die_usage(prog, "-s SIZE is required");
+	if (p.recovery_ms && !(p.flags & AZB_DEV_RECOVERY))
+		azb_die_usage(prog, "--grace needs --recovery");
 	azb_cli_dev_check(prog, &p);
 
 	rc = azb_cli_dev_check_kernel(prog, &p, &f);
@@ -315,11 +327,13 @@ static void azb_print_info_json(const struct azb_dev_info *d, const char *indent
 	printf("\"char_device\": \"%s\", \"size\": %llu, "
 	       "\"logical_bs\": %u, \"physical_bs\": %u, "
 	       "\"max_io_bytes\": %u, \"queues\": %u, \"depth\": %u, "
-	       "\"timeout_ms\": %u, \"state\": \"%s\", \"pid\": %d, "
+	       "\"timeout_ms\": %u, \"recovery_ms\": %u, "
+	       "\"state\": \"%s\", \"pid\": %d, "
 	       "\"flags\": %llu, \"flag_names\": ",
 	       path, (unsigned long long)p->dev_bytes, p->logical_bs,
 	       p->physical_bs, p->max_io_bytes, p->nr_queues, p->queue_depth,
-	       p->timeout_ms, azb_state_name(d->state), d->owner_pid,
+	       p->timeout_ms, p->recovery_ms, azb_state_name(d->state),
+	       d->owner_pid,
 	       (unsigned long long)p->flags);
 	AZB_PRINT_FLAGS(p->flags, azb_dev_flag_names, true);
 	printf(", \"blk_major\": %u, \"blk_minor\": %u, "
@@ -455,6 +469,9 @@ static int azb_cmd_info(const struct azb_cmd *cmd, int argc, char **argv)
 	printf("max I/O:      %u\n", p->max_io_bytes);
 	printf("queues:       %u x depth %u\n", p->nr_queues, p->queue_depth);
 	printf("timeout:      %u ms\n", p->timeout_ms);
+	if (p->flags & AZB_DEV_RECOVERY)
+		printf("recovery:     holds I/O %u ms for a new runtime\n",
+		       p->recovery_ms);
 	printf("state:        %s\n", azb_state_name(d.state));
 	printf("runtime pid:  %d\n", d.owner_pid);
 	printf("flags:        ");

@@ -80,7 +80,10 @@ uint32_t azb_cli_dev_id(const char *prog, const char *arg)
 }
 
 /* The kernel's I/O timeout range (kmod/dev.c), in seconds. */
+/* A literal, for the help text; the kernel's limit in the uapi header. */
 #define AZB_MAX_TIMEOUT_S	3600
+_Static_assert(AZB_MAX_TIMEOUT_S * 1000 == AZBUSE_MAX_TIMEOUT_MS,
+	       "--timeout range must match the kernel's");
 
 #define AZB_STR_(x)		#x
 #define AZB_STR(x)		AZB_STR_(x)

@@ -30,6 +30,8 @@ azb_cleanup() {
 			while read -r id; do "$AZBUSECTL" remove "$id" || true; done
 	fi
 	grep -q '^azbuse ' /proc/modules && rmmod azbuse 2>/dev/null || true
+	cd /
+	mountpoint -q "$AZB_WORK/fs" 2>/dev/null && umount "$AZB_WORK/fs"
 	rm -rf "$AZB_WORK"
 	return $rc
 }
@@ -89,4 +91,24 @@ azb_no_d_state() {
 	local d
 	d=$(ps -eo pid,stat,comm | awk '$2 ~ /^D/ {print}')
 	[ -z "$d" ] || fail "tasks in D state: $d"
+}
+
+AZB_HOSTILE=$AZB_TOP/build/tests/azb-hostile
+
+# azb_ext4 SIZE_MB: an ext4 filesystem on a loop device (O_DIRECT works on
+# it on every kernel, unlike tmpfs); prints its mount point.
+azb_ext4() {
+	local img=$AZB_WORK/fs.img mnt=$AZB_WORK/fs
+	modprobe loop 2>/dev/null || true
+	modprobe ext4 2>/dev/null || true
+	truncate -s "${1}M" "$img"
+	mkfs.ext4 -q -F "$img" >/dev/null 2>&1 || fail "mkfs.ext4 failed"
+	mkdir -p "$mnt"
+	mount -o loop "$img" "$mnt" || fail "mount of the ext4 image failed"
+	echo "$mnt"
+}
+
+# azb_kernel_mem_kb: memory the kernel holds (MemTotal - MemAvailable).
+azb_kernel_mem_kb() {
+	awk '/^MemTotal:/ {t=$2} /^MemAvailable:/ {a=$2} END {print t-a}' /proc/meminfo
 }

@@ -47,11 +47,22 @@
 #define AZBUSE_MIN_IO_BYTES	4096
 #define AZBUSE_MAX_IO_BYTES	(1U << 20)
 #define AZBUSE_MAX_ARENA_BYTES	(1ULL << 30)	/* depth * max_io_bytes */
+/*
+ * Largest DISCARD / WRITE_ZEROES request (also the default): its length
+ * must fit the CQE's __s32 result.
+ */
+#define AZBUSE_MAX_DISCARD_BYTES	(1U << 30)
+#define AZBUSE_MAX_WRITE_ZEROES_BYTES	(1U << 30)
 
 /* Defaults the kernel applies to a zero field in ADD. */
 #define AZBUSE_DEF_DEPTH	128
 #define AZBUSE_DEF_IO_BYTES	(256U << 10)
 #define AZBUSE_DEF_TIMEOUT_MS	30000
+#define AZBUSE_DEF_RECOVERY_MS	30000
+
+/* Ranges the kernel accepts for timeout_ms and recovery_ms. */
+#define AZBUSE_MIN_TIMEOUT_MS	1000
+#define AZBUSE_MAX_TIMEOUT_MS	3600000
 
 #define AZBUSE_ID_ANY		0xffffffffU
 
@@ -67,6 +78,7 @@
 #define AZBUSE_STATE_IDLE	0	/* no runtime attached: I/O fails */
 #define AZBUSE_STATE_LIVE	1	/* a runtime has the char device open */
 #define AZBUSE_STATE_REMOVING	2
+#define AZBUSE_STATE_RECOVERING	3	/* runtime gone, I/O held for a new one */
 
 /*
  * ADD (in/out), GET_INFO (dev_id in, rest out).  Zero fields in ADD take the
@@ -89,8 +101,21 @@ struct azbuse_dev_info {
 	__u32	blk_minor;	/* out */
 	__u32	chr_major;	/* out */
 	__u32	chr_minor;	/* out */
-	__u32	__pad;
-	__u64	reserved[6];
+	__u32	recovery_ms;	/* with F_RECOVERY: hold I/O this long for a
+				 * new runtime; 0: AZBUSE_DEF_RECOVERY_MS */
+	/*
+	 * With F_DISCARD: the largest discard (a multiple of logical_bs, at
+	 * least the granularity and physical_bs; 0: AZBUSE_MAX_DISCARD_BYTES)
+	 * and the unit the target frees space in (a power of two, at least
+	 * logical_bs; 0: physical_bs).  With F_WRITE_ZEROES: the largest
+	 * write-zeroes (a multiple of logical_bs; 0:
+	 * AZBUSE_MAX_WRITE_ZEROES_BYTES).  Zero without the flag.
+	 */
+	__u32	max_discard_bytes;
+	__u32	discard_granularity;
+	__u32	max_write_zeroes_bytes;
+	__u32	__pad2;
+	__u64	reserved[4];
 };
 
 /* REMOVE. */
@@ -191,7 +216,13 @@ struct azbuse_commit {
 #define AZBUSE_RING_OFFSET_SHIFT 24
 #define AZBUSE_RING_OFFSET(qid)	((__u64)(qid) << AZBUSE_RING_OFFSET_SHIFT)
 
-/* Ops (struct azbuse_sqe.op). */
+/*
+ * Ops (struct azbuse_sqe.op).  DISCARD and WRITE_ZEROES (only on a device
+ * added with the matching flag) name a range but carry no data: their
+ * arena slot is unused and nr_bytes may exceed max_io_bytes, up to the
+ * device's max_discard_bytes / max_write_zeroes_bytes.  WRITE_ZEROES with
+ * AZBUSE_IO_F_NOUNMAP must leave the range allocated.
+ */
 #define AZBUSE_OP_READ		0
 #define AZBUSE_OP_WRITE		1
 #define AZBUSE_OP_FLUSH		2
@@ -217,7 +248,7 @@ struct azbuse_sqe {
 	__u16	tag;		/* arena slot; echo in the CQE */
 	__u32	flags;		/* AZBUSE_IO_F_* */
 	__u64	sector;		/* 512-byte units */
-	__u32	nr_bytes;	/* data length; 0 for FLUSH */
+	__u32	nr_bytes;	/* length; 0 for FLUSH */
 	__u32	gen;		/* echo in the CQE: rejects stale completions */
 	__u16	ioprio;
 	__u16	__pad1;

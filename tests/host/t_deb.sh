@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# make deb: four packages with the right control data and contents, then a
+# real dpkg -i on this machine as a new user would do it: the tools run,
+# man finds the pages, pkg-config finds the library, the packaged example
+# builds against it, DKMS built and installed azbuse.ko for every kernel
+# with headers; then dpkg --purge leaves nothing behind.  The install part
+# skips if azbuse packages are already installed (they are not touched).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*"; exit 77; }
+
+ver=$(sed -n 's/^#define AZB_VERSION[[:space:]]*"\(.*\)"/\1/p' include/azbuse.h)
+[ -n "$ver" ] || fail "no AZB_VERSION in include/azbuse.h"
+arch=$(dpkg --print-architecture)
+ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+pkgs=(azbuse-dkms azbuse-tools libazbuse0 libazbuse-dev)
+tmp=$(mktemp -d)
+installed=0
+cleanup() {
+	local rc=$?
+	if [ $installed = 1 ]; then
+		dpkg --purge "${pkgs[@]}" >/dev/null 2>&1 || true
+	fi
+	rm -rf "$tmp"
+	return $rc
+}
+trap cleanup EXIT
+
+make -s deb >"$tmp/log" 2>&1 || fail "make deb: $(tail -n 20 "$tmp/log")"
+debs=()
+for p in "${pkgs[@]}"; do
+	a=$arch
+	[ $p = azbuse-dkms ] && a=all
+	d=build/deb/${p}_${ver}_$a.deb
+	[ -f "$d" ] || fail "make deb did not build $d"
+	debs+=("$d")
+	[ "$(dpkg-deb --field "$d" Package)" = "$p" ] || fail "$d: wrong Package"
+	[ "$(dpkg-deb --field "$d" Version)" = "$ver" ] || fail "$d: wrong Version"
+	for f in Maintainer Description Section; do
+		[ -n "$(dpkg-deb --field "$d" $f)" ] || fail "$d: no $f"
+	done
+	# Listed once: grep -q on a pipe would kill dpkg-deb with SIGPIPE.
+	dpkg-deb --contents "$d" | awk '{print $6}' >"$tmp/$p.list"
+	grep -qx "./usr/share/doc/$p/copyright" "$tmp/$p.list" || fail "$d: no copyright file"
+done
+contains() {	# contains PACKAGE PATH...
+	local p=$1 f
+	shift
+	for f in "$@"; do
+		grep -qx ".$f" "$tmp/$p.list" || fail "$p lacks $f"
+	done
+}
+contains azbuse-dkms /usr/src/azbuse-$ver/dkms.conf /usr/src/azbuse-$ver/Kbuild \
+	/usr/src/azbuse-$ver/include/uapi/linux/azbuse.h
+contains azbuse-tools /usr/sbin/azbusectl /usr/sbin/azbuse-run \
+	/usr/libexec/azbuse/azbuse-service /lib/systemd/system/azbuse@.service \
+	/lib/udev/rules.d/60-azbuse.rules /usr/share/man/man8/azbusectl.8.gz \
+	/usr/share/man/man8/azbuse-run.8.gz /usr/share/man/man4/azbuse.4.gz
+contains libazbuse0 /usr/lib/$ma/libazbuse.so.$ver /usr/lib/$ma/libazbuse.so.0
+contains libazbuse-dev /usr/include/azbuse.h /usr/include/linux/azbuse.h \
+	/usr/lib/$ma/libazbuse.a /usr/lib/$ma/libazbuse.so \
+	/usr/lib/$ma/pkgconfig/libazbuse.pc /usr/share/man/man3/libazbuse.3.gz \
+	/usr/share/doc/libazbuse-dev/examples/xmirror.c
+dpkg-deb --field build/deb/libazbuse0_${ver}_$arch.deb Depends | grep -q 'libc6' ||
+	fail "libazbuse0 does not depend on libc6"
+dpkg-deb --ctrl-tarfile build/deb/libazbuse0_${ver}_$arch.deb | tar -tf - >"$tmp/ctrl"
+grep -qx './shlibs' "$tmp/ctrl" || fail "libazbuse0 has no shlibs file"
+echo "  built ${#debs[@]} packages; control data and contents checked"
+
+[ "$(id -u)" = 0 ] || skip "not root: cannot try dpkg -i"
+for p in "${pkgs[@]}"; do
+	if dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q installed; then
+		skip "$p is installed on this machine: not touching it (package checks passed)"
+	fi
+done
+[ ! -e /usr/src/azbuse-$ver ] || skip "/usr/src/azbuse-$ver exists (make install?): not touching it"
+command -v dkms >/dev/null || skip "dkms is not installed (ci/deps.sh installs it)"
+
+# dpkg -i, waiting for another package manager to finish if one runs.
+installed=1
+for i in $(seq 60); do
+	if dpkg -i "${debs[@]}" >"$tmp/dpkg" 2>&1; then
+		break
+	fi
+	grep -qi 'lock' "$tmp/dpkg" && [ $i -lt 60 ] || fail "dpkg -i: $(tail -n 30 "$tmp/dpkg")"
+	sleep 5
+done
+for p in "${pkgs[@]}"; do
+	[ "$(dpkg-query -W -f '${Status}' "$p")" = "install ok installed" ] ||
+		fail "$p is not installed cleanly: $(dpkg-query -W -f '${Status}' "$p")"
+done
+/usr/sbin/azbusectl --version | grep -q " $ver " || fail "azbusectl --version"
+/usr/sbin/azbuse-run --help >/dev/null || fail "azbuse-run --help"
+[ "$(man -w azbusectl)" = /usr/share/man/man8/azbusectl.8.gz ] || fail "man -w azbusectl: $(man -w azbusectl 2>&1)"
+man -w 4 azbuse >/dev/null && man -w 3 libazbuse >/dev/null && man -w azbuse-run >/dev/null ||
+	fail "man does not find every page"
+[ "$(pkg-config --modversion libazbuse)" = "$ver" ] || fail "pkg-config does not find libazbuse $ver"
+cp -R /usr/share/doc/libazbuse-dev/examples "$tmp/ex"
+make -s -C "$tmp/ex" >"$tmp/log" 2>&1 || fail "the packaged example does not build: $(tail -n 20 "$tmp/log")"
+libs=$(ldd "$tmp/ex/xmirror")
+echo "$libs" | grep -qE "libazbuse.so.0 => (/usr)?/lib/$ma/libazbuse.so.0" ||
+	fail "the example does not use the packaged library: $libs"
+"$tmp/ex/xmirror" --help >/dev/null || fail "the packaged example does not run"
+echo "  dpkg -i: tools, man pages, pkg-config and the example work"
+
+nk=0
+for d in /lib/modules/*/build; do
+	[ -d "$d/include" ] || continue
+	k=${d#/lib/modules/}; k=${k%/build}
+	[[ $k =~ ^(6\.([1-9]|[1-9][0-9])\.|[7-9]\.) ]] || continue
+	dkms status -m azbuse -v "$ver" -k "$k" 2>/dev/null | grep ': installed' >/dev/null ||
+		fail "DKMS did not install azbuse for $k: $(dkms status -m azbuse; grep -i error "$tmp/dpkg" | head)"
+	ko=$(ls /lib/modules/"$k"/updates/dkms/azbuse.ko* 2>/dev/null | head -n 1)
+	[ -n "$ko" ] || fail "no azbuse.ko in /lib/modules/$k/updates/dkms"
+	[ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = "$k" ] || fail "$ko has the wrong vermagic"
+	nk=$((nk + 1))
+done
+[ $nk -gt 0 ] || fail "no kernel with headers got the module"
+echo "  DKMS built and installed azbuse.ko for $nk kernels"
+
+dpkg --purge "${pkgs[@]}" >"$tmp/dpkg" 2>&1 || fail "dpkg --purge: $(tail -n 20 "$tmp/dpkg")"
+installed=0
+left=$(ls -d /usr/src/azbuse-$ver /var/lib/dkms/azbuse /usr/sbin/azbusectl \
+	/usr/lib/$ma/libazbuse* /lib/modules/*/updates/dkms/azbuse.ko* 2>/dev/null || true)
+[ -z "$left" ] || fail "dpkg --purge left: $left"
+echo "  dpkg --purge removed the packages, the DKMS module and every file"

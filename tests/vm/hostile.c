@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * azb-hostile: a hostile or broken runtime, for guest tests of azbuse.ko.
+ * It talks to the module through the uapi header alone, as any program
+ * could, and checks that every bad value is refused with an errno.
+ *
+ *   azb-hostile ctl SEED N        N random and boundary ioctls on /dev/azbusectl
+ *   azb-hostile chr ID SEED N     N random ioctls, mmaps and ring values on
+ *                                 /dev/azbusecID while I/O runs on /dev/azbuseID
+ *   azb-hostile stall ID          attach every queue, never complete anything
+ *   azb-hostile unpriv ID         as user nobody: every entry point refused
+ *
+ * Exits 0 when every check held, 1 otherwise (each failure printed).
+ * The kernel's own log is checked by the test driver.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/azbuse.h>
+
+static int failures;
+
+#define EXPECT(cond, ...) do { \
+	if (!(cond)) { \
+		failures++; \
+		fprintf(stderr, "azb-hostile: FAIL line %d: ", __LINE__); \
+		fprintf(stderr, __VA_ARGS__); \
+		fputc('\n', stderr); \
+	} \
+} while (0)
+
+static uint64_t rng;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* Boundary values first, then anything. */
+static uint64_t rnd_val(void)
+{
+	static const uint64_t edges[] = {
+		0, 1, 2, 511, 512, 513, 4095, 4096, 4097, 65535, 65536,
+		0x7fffffff, 0x80000000, 0xffffffff, 0x100000000ull,
+		(1ull << 63), ~0ull, AZBUSE_MAX_DEPTH, AZBUSE_MAX_DEPTH + 1,
+		AZBUSE_MAX_IO_BYTES, AZBUSE_MAX_IO_BYTES + 4096,
+	};
+
+	if (rnd() % 2)
+		return edges[rnd() % (sizeof(edges) / sizeof(edges[0]))];
+	return rnd() >> (rnd() % 64);
+}
+
+static void rnd_fill(void *p, size_t n)
+{
+	unsigned char *b = p;
+
+	while (n--)
+		*b++ = (unsigned char)rnd();
+}
+
+static int open_ctl(void)
+{
+	int fd = open("/dev/azbusectl", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		perror("azb-hostile: /dev/azbusectl");
+		exit(1);
+	}
+	return fd;
+}
+
+static void valid_info(struct azbuse_dev_info *i)
+{
+	memset(i, 0, sizeof(*i));
+	i->size = sizeof(*i);
+	i->dev_id = AZBUSE_ID_ANY;
+	i->dev_bytes = 16 << 20;
+	i->nr_queues = 1;
+	i->queue_depth = 4;
+	i->max_io_bytes = 64 << 10;
+}
+
+/* Each deliberately bad ADD must fail; nothing may be created by it. */
+static void ctl_boundaries(int fd)
+{
+	struct azbuse_dev_info i;
+	struct azbuse_dev_list l;
+	struct azbuse_dev_id d;
+	struct azbuse_features f;
+
+#define BAD_ADD(what, stmt) do { \
+	valid_info(&i); \
+	stmt; \
+	errno = 0; \
+	EXPECT(ioctl(fd, AZBUSE_CTL_ADD, &i) < 0 && errno, \
+	       "ADD with %s succeeded", what); \
+} while (0)
+	BAD_ADD("size 0", i.size = 0);
+	BAD_ADD("size+1", i.size = sizeof(i) + 1);
+	BAD_ADD("reserved[0]", i.reserved[0] = 1);
+	BAD_ADD("last reserved", i.reserved[sizeof(i.reserved) /
+					   sizeof(i.reserved[0]) - 1] = 1ull << 63);
+	BAD_ADD("pad2", i.__pad2 = 1);
+	BAD_ADD("unknown flag", i.flags = 1ull << 40);
+	BAD_ADD("state set", i.state = 1);
+	BAD_ADD("owner set", i.owner_pid = 1);
+	BAD_ADD("zero bytes", i.dev_bytes = 0);
+	BAD_ADD("unaligned bytes", i.dev_bytes = 4097);
+	BAD_ADD("huge bytes", i.dev_bytes = ~0ull);
+	BAD_ADD("bs 256", i.logical_bs = 256);
+	BAD_ADD("bs 8192", i.logical_bs = 8192);
+	BAD_ADD("bs 1536", i.logical_bs = 1536);
+	BAD_ADD("pbs < lbs", (i.logical_bs = 4096, i.physical_bs = 512));
+	BAD_ADD("max_io 1000", i.max_io_bytes = 1000);
+	BAD_ADD("max_io 2M", i.max_io_bytes = 2 << 20);
+	BAD_ADD("queues 65535", i.nr_queues = 65535);
+	BAD_ADD("depth 65535", i.queue_depth = 65535);
+	BAD_ADD("arena too big", (i.queue_depth = 4096,
+				  i.max_io_bytes = 1 << 20));
+	BAD_ADD("id too big", i.dev_id = AZBUSE_MAX_DEV_ID + 1);
+	BAD_ADD("timeout 1ms", i.timeout_ms = 1);
+	BAD_ADD("grace without recovery", i.recovery_ms = 5000);
+#undef BAD_ADD
+
+	memset(&d, 0, sizeof(d));
+	d.size = sizeof(d);
+	d.dev_id = AZBUSE_MAX_DEV_ID + 5;
+	EXPECT(ioctl(fd, AZBUSE_CTL_REMOVE, &d) < 0 && errno == ENODEV,
+	       "REMOVE of a missing id: errno %d", errno);
+	d.reserved[1] = 1;
+	EXPECT(ioctl(fd, AZBUSE_CTL_REMOVE, &d) < 0 && errno == EINVAL,
+	       "REMOVE with reserved set: errno %d", errno);
+
+	memset(&l, 0, sizeof(l));
+	l.size = sizeof(l);
+	l.capacity = 16;
+	l.ids_ptr = 0x10;	/* unmapped */
+	errno = 0;
+	EXPECT(ioctl(fd, AZBUSE_CTL_LIST, &l) == 0 || errno == EFAULT,
+	       "LIST to a bad pointer: errno %d", errno);
+	l.ids_ptr = 0;
+	EXPECT(ioctl(fd, AZBUSE_CTL_LIST, &l) < 0 && errno == EINVAL,
+	       "LIST with capacity and no buffer: errno %d", errno);
+
+	memset(&f, 0, sizeof(f));
+	f.size = sizeof(f) - 8;
+	EXPECT(ioctl(fd, AZBUSE_CTL_GET_FEATURES, &f) < 0 && errno == EINVAL,
+	       "FEATURES with a short size: errno %d", errno);
+	EXPECT(ioctl(fd, _IOWR(AZBUSE_IOC_MAGIC, 0x8f, struct azbuse_features),
+		     &f) < 0 && errno == ENOTTY, "unknown ioctl: errno %d", errno);
+	EXPECT(ioctl(fd, AZBUSE_CTL_ADD, (void *)8) < 0 && errno == EFAULT,
+	       "ADD from a bad pointer: errno %d", errno);
+}
+
+static void cmd_ctl(unsigned long n)
+{
+	static const unsigned long cmds[] = {
+		AZBUSE_CTL_ADD, AZBUSE_CTL_REMOVE, AZBUSE_CTL_GET_INFO,
+		AZBUSE_CTL_LIST, AZBUSE_CTL_GET_FEATURES, AZBUSE_IOC_COMMIT,
+		AZBUSE_IOC_ATTACH_QUEUE,
+	};
+	uint32_t ids[64];
+	unsigned int nids = 0, k;
+	int fd = open_ctl();
+	unsigned long it;
+
+	ctl_boundaries(fd);
+	for (it = 0; it < n; it++) {
+		union {
+			struct azbuse_dev_info i;
+			struct azbuse_dev_id d;
+			struct azbuse_dev_list l;
+			struct azbuse_features f;
+			unsigned char raw[512];
+		} u;
+		unsigned long cmd = cmds[rnd() % (sizeof(cmds) / sizeof(cmds[0]))];
+
+		if (rnd() % 8 == 0)	/* any number at all */
+			cmd = _IOC(rnd() % 4, AZBUSE_IOC_MAGIC, rnd() % 256,
+				   rnd() % 512);
+		rnd_fill(&u, sizeof(u));
+		if (rnd() % 2) {	/* mostly well-formed, one field off */
+			if (cmd == AZBUSE_CTL_ADD || cmd == AZBUSE_CTL_GET_INFO) {
+				valid_info(&u.i);
+				switch (rnd() % 6) {
+				case 0: u.i.dev_bytes = rnd_val(); break;
+				case 1: u.i.logical_bs = rnd_val(); break;
+				case 2: u.i.max_io_bytes = rnd_val(); break;
+				case 3: u.i.queue_depth = rnd_val(); break;
+				case 4: u.i.dev_id = rnd() % 8; break;
+				case 5: u.i.timeout_ms = rnd_val(); break;
+				}
+			} else if (cmd == AZBUSE_CTL_REMOVE) {
+				memset(&u.d, 0, sizeof(u.d));
+				u.d.size = sizeof(u.d);
+				u.d.dev_id = nids ? ids[rnd() % nids] : rnd_val();
+			} else if (cmd == AZBUSE_CTL_LIST) {
+				memset(&u.l, 0, sizeof(u.l));
+				u.l.size = sizeof(u.l);
+				u.l.capacity = rnd() % 64;
+				u.l.ids_ptr = rnd() % 2 ? (uintptr_t)ids : rnd_val();
+			}
+		}
+		if (ioctl(fd, cmd, &u) == 0 && cmd == AZBUSE_CTL_ADD &&
+		    nids < 64)
+			ids[nids++] = u.i.dev_id;
+		if (nids == 64) {	/* keep the guest's memory in bounds */
+			for (k = 0; k < nids; k++) {
+				struct azbuse_dev_id d = { .size = sizeof(d),
+							   .dev_id = ids[k] };
+				ioctl(fd, AZBUSE_CTL_REMOVE, &d);
+			}
+			nids = 0;
+		}
+	}
+	for (k = 0; k < nids; k++) {
+		struct azbuse_dev_id d = { .size = sizeof(d), .dev_id = ids[k] };
+
+		ioctl(fd, AZBUSE_CTL_REMOVE, &d);
+	}
+	close(fd);
+}
+
+/* Keeps requests in flight on the block device while the fuzzer runs. */
+static volatile bool io_stop;
+
+static void *io_thread(void *arg)
+{
+	const char *path = arg;
+	void *buf;
+	int fd = open(path, O_RDWR | O_DIRECT);
+
+	if (fd < 0 || posix_memalign(&buf, 4096, 65536))
+		return NULL;
+	memset(buf, 0x5a, 65536);
+	while (!io_stop) {
+		off_t off = (off_t)(rnd() % 256) * 4096;
+
+		if (rnd() % 2)
+			(void)!pread(fd, buf, 4096 << (rnd() % 4), off);
+		else
+			(void)!pwrite(fd, buf, 4096 << (rnd() % 4), off);
+	}
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
+struct qmap {
+	struct azbuse_queue_info qi;
+	void *ring;
+	void *arena;
+};
+
+static int open_chr(uint32_t id)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/azbusec%u", id);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "azb-hostile: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+/* Maps and attaches queue qid properly; 0 or -errno. */
+static int attach(int fd, unsigned int qid, struct qmap *m)
+{
+	struct azbuse_queue_attach a = { .size = sizeof(a), .qid = qid };
+
+	memset(&m->qi, 0, sizeof(m->qi));
+	m->qi.size = sizeof(m->qi);
+	m->qi.qid = qid;
+	if (ioctl(fd, AZBUSE_IOC_GET_QUEUE_INFO, &m->qi) < 0)
+		return -errno;
+	m->ring = mmap(NULL, m->qi.ring_bytes, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, fd, m->qi.mmap_offset);
+	if (m->ring == MAP_FAILED)
+		return -errno;
+	m->arena = mmap(NULL, m->qi.arena_bytes, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m->arena == MAP_FAILED)
+		return -errno;
+	a.arena_addr = (uintptr_t)m->arena;
+	a.arena_bytes = m->qi.arena_bytes;
+	return ioctl(fd, AZBUSE_IOC_ATTACH_QUEUE, &a) < 0 ? -errno : 0;
+}
+
+static void chr_boundaries(int fd, uint16_t nr_queues)
+{
+	struct azbuse_queue_info qi = { .size = sizeof(qi), .qid = 0 };
+	struct azbuse_queue_attach a = { .size = sizeof(a), .qid = 0 };
+	struct azbuse_commit c = { .qid = nr_queues };
+	void *p, *ro;
+
+	EXPECT(ioctl(fd, AZBUSE_IOC_GET_QUEUE_INFO, &qi) == 0,
+	       "QUEUE_INFO: %s", strerror(errno));
+	qi.qid = nr_queues;
+	EXPECT(ioctl(fd, AZBUSE_IOC_GET_QUEUE_INFO, &qi) < 0 && errno == EINVAL,
+	       "QUEUE_INFO for a missing queue");
+	qi.qid = 0;
+	ioctl(fd, AZBUSE_IOC_GET_QUEUE_INFO, &qi);
+
+	p = mmap(NULL, qi.ring_bytes + 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 fd, 0);
+	EXPECT(p == MAP_FAILED, "mmap of the wrong length succeeded");
+	p = mmap(NULL, qi.ring_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 4096);
+	EXPECT(p == MAP_FAILED, "mmap at a wrong offset succeeded");
+	p = mmap(NULL, qi.ring_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 AZBUSE_RING_OFFSET(nr_queues));
+	EXPECT(p == MAP_FAILED, "mmap of a missing queue succeeded");
+	p = mmap(NULL, qi.ring_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd,
+		 0);
+	EXPECT(p == MAP_FAILED, "private mmap succeeded");
+	p = mmap(NULL, qi.ring_bytes, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+	EXPECT(p == MAP_FAILED, "executable mmap succeeded");
+
+	EXPECT(ioctl(fd, AZBUSE_IOC_COMMIT, &c) < 0 && errno == EINVAL,
+	       "COMMIT on a missing queue: errno %d", errno);
+	c.qid = 0;
+	c.flags = 0x8000;
+	EXPECT(ioctl(fd, AZBUSE_IOC_COMMIT, &c) < 0 && errno == EINVAL,
+	       "COMMIT with unknown flags: errno %d", errno);
+	c.flags = 0;
+	EXPECT(ioctl(fd, AZBUSE_IOC_COMMIT, &c) < 0 && errno == ENODEV,
+	       "COMMIT before attach: errno %d", errno);
+
+	a.arena_bytes = qi.arena_bytes;
+	a.arena_addr = 0x1000;	/* unmapped */
+	EXPECT(ioctl(fd, AZBUSE_IOC_ATTACH_QUEUE, &a) < 0,
+	       "attach of an unmapped arena succeeded");
+	p = mmap(NULL, qi.arena_bytes + 4096, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	a.arena_addr = (uintptr_t)p + 512;
+	EXPECT(ioctl(fd, AZBUSE_IOC_ATTACH_QUEUE, &a) < 0 && errno == EINVAL,
+	       "attach of a misaligned arena: errno %d", errno);
+	a.arena_addr = (uintptr_t)p;
+	a.arena_bytes = qi.arena_bytes - 4096;
+	EXPECT(ioctl(fd, AZBUSE_IOC_ATTACH_QUEUE, &a) < 0 && errno == EINVAL,
+	       "attach of a short arena: errno %d", errno);
+	a.arena_bytes = qi.arena_bytes;
+	a.reserved[2] = 1;
+	EXPECT(ioctl(fd, AZBUSE_IOC_ATTACH_QUEUE, &a) < 0 && errno == EINVAL,
+	       "attach with reserved set: errno %d", errno);
+	a.reserved[2] = 0;
+	ro = mmap(NULL, qi.arena_bytes, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+		  -1, 0);
+	a.arena_addr = (uintptr_t)ro;
+	EXPECT(ioctl(fd, AZBUSE_IOC_ATTACH_QUEUE, &a) < 0,
+	       "attach of a read-only arena succeeded");
+	munmap(ro, qi.arena_bytes);
+	munmap(p, qi.arena_bytes + 4096);
+}
+
+/* Plays a runtime that answers with garbage as often as with sense. */
+static void chr_round(int fd, struct qmap *m)
+{
+	struct azbuse_ring_hdr *h = m->ring;
+	struct azbuse_sqe *sq = (void *)((char *)m->ring + m->qi.sq_off);
+	struct azbuse_cqe *cq = (void *)((char *)m->ring + m->qi.cq_off);
+	uint32_t ent = m->qi.cq_entries;
+	struct azbuse_commit c = { .qid = m->qi.qid };
+	uint32_t tail, head, k;
+
+	switch (rnd() % 8) {
+	case 0:		/* garbage indices */
+		h->cq_tail.val = (uint32_t)rnd();
+		h->sq_head.val = (uint32_t)rnd();
+		break;
+	case 1:		/* garbage entries */
+		rnd_fill(cq, ent * sizeof(*cq));
+		h->cq_tail.val = h->cq_head.val + rnd() % (ent + 2);
+		break;
+	default:	/* answer what is on the SQ, with random results */
+		tail = __atomic_load_n(&h->sq_tail.val, __ATOMIC_ACQUIRE);
+		head = h->sq_head.val;
+		for (k = 0; head != tail && k < ent; head++, k++) {
+			struct azbuse_sqe *e = &sq[head & (m->qi.sq_entries - 1)];
+			struct azbuse_cqe *o = &cq[h->cq_tail.val & (ent - 1)];
+
+			o->tag = e->tag + (rnd() % 8 == 0);
+			o->gen = e->gen - (rnd() % 8 == 0);
+			switch (rnd() % 5) {
+			case 0: o->result = (int32_t)rnd_val(); break;
+			case 1: o->result = -(int32_t)(rnd() % 200); break;
+			case 2: o->result = e->nr_bytes + 512; break;
+			default: o->result = e->nr_bytes; break;
+			}
+			h->cq_tail.val++;
+			if (rnd() % 4 == 0) {	/* the same one again */
+				cq[h->cq_tail.val & (ent - 1)] = *o;
+				h->cq_tail.val++;
+			}
+		}
+		__atomic_store_n(&h->sq_head.val, head, __ATOMIC_RELEASE);
+		break;
+	}
+	c.flags = rnd() % 4 == 0 ? AZBUSE_COMMIT_WAIT : 0;
+	c.wait_ms = 1 + rnd() % 20;
+	errno = 0;
+	if (ioctl(fd, AZBUSE_IOC_COMMIT, &c) < 0)
+		EXPECT(errno == EINVAL || errno == EINTR,
+		       "COMMIT failed with errno %d", errno);
+}
+
+static void cmd_chr(uint32_t id, unsigned long n)
+{
+	char blk[64];
+	struct azbuse_dev_info info = { .size = sizeof(info) };
+	struct qmap m[64];
+	pthread_t io;
+	unsigned int q, nq;
+	unsigned long it;
+	int fd = open_chr(id), fd2;
+
+	EXPECT(ioctl(fd, AZBUSE_IOC_GET_INFO, &info) == 0, "GET_INFO");
+	snprintf(blk, sizeof(blk), "/dev/azbusec%u", id);
+	fd2 = open(blk, O_RDWR);
+	EXPECT(fd2 < 0 && errno == EBUSY, "a second open of %s: errno %d", blk,
+	       errno);
+	nq = info.nr_queues < 64 ? info.nr_queues : 64;
+	chr_boundaries(fd, info.nr_queues);
+	for (q = 0; q < nq; q++)
+		EXPECT(attach(fd, q, &m[q]) == 0, "attach queue %u", q);
+	EXPECT(attach(fd, 0, &m[0]) == -EBUSY, "attaching queue 0 twice");
+
+	snprintf(blk, sizeof(blk), "/dev/azbuse%u", id);
+	pthread_create(&io, NULL, io_thread, blk);
+	for (it = 0; it < n; it++)
+		chr_round(fd, &m[rnd() % nq]);
+	/* Closing fails whatever is still held; the I/O thread sees errors. */
+	close(fd);
+	io_stop = true;
+	pthread_join(io, NULL);
+}
+
+static void cmd_stall(uint32_t id)
+{
+	struct azbuse_dev_info info = { .size = sizeof(info) };
+	struct qmap m;
+	unsigned int q;
+	int fd = open_chr(id);
+
+	if (ioctl(fd, AZBUSE_IOC_GET_INFO, &info) < 0) {
+		perror("azb-hostile: GET_INFO");
+		exit(1);
+	}
+	for (q = 0; q < info.nr_queues; q++)
+		if (attach(fd, q, &m)) {
+			fprintf(stderr, "azb-hostile: attach %u failed\n", q);
+			exit(1);
+		}
+	printf("stalling\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+static void cmd_unpriv(uint32_t id)
+{
+	struct azbuse_features f = { .size = sizeof(f) };
+	struct azbuse_queue_info qi = { .size = sizeof(qi) };
+	struct azbuse_queue_attach a = { .size = sizeof(a) };
+	int ctl = open_ctl(), chr = open_chr(id);
+	char path[64];
+	void *p;
+
+	ioctl(chr, AZBUSE_IOC_GET_QUEUE_INFO, &qi);
+	if (setgid(65534) || setuid(65534)) {
+		perror("azb-hostile: setuid nobody");
+		exit(1);
+	}
+	EXPECT(open("/dev/azbusectl", O_RDWR) < 0 && errno == EACCES,
+	       "nobody opened /dev/azbusectl: errno %d", errno);
+	snprintf(path, sizeof(path), "/dev/azbusec%u", id);
+	EXPECT(open(path, O_RDWR) < 0 && errno == EACCES,
+	       "nobody opened %s: errno %d", path, errno);
+	/* Descriptors a root process leaked are no way in either. */
+	EXPECT(ioctl(ctl, AZBUSE_CTL_GET_FEATURES, &f) < 0 && errno == EPERM,
+	       "nobody used a leaked control fd: errno %d", errno);
+	p = mmap(NULL, qi.ring_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, chr,
+		 qi.mmap_offset);
+	EXPECT(p == MAP_FAILED && errno == EPERM,
+	       "nobody mapped a ring from a leaked fd: errno %d", errno);
+	p = mmap(NULL, qi.arena_bytes, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	a.arena_addr = (uintptr_t)p;
+	a.arena_bytes = qi.arena_bytes;
+	EXPECT(ioctl(chr, AZBUSE_IOC_ATTACH_QUEUE, &a) < 0 && errno == EPERM,
+	       "nobody attached a queue from a leaked fd: errno %d", errno);
+}
+
+static unsigned long num(const char *s)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 0);
+
+	if (!*s || *end) {
+		fprintf(stderr, "azb-hostile: '%s' is not a number\n", s);
+		exit(2);
+	}
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 4 && !strcmp(argv[1], "ctl")) {
+		rng = num(argv[2]) | 1;
+		cmd_ctl(num(argv[3]));
+	} else if (argc == 5 && !strcmp(argv[1], "chr")) {
+		rng = num(argv[3]) | 1;
+		cmd_chr(num(argv[2]), num(argv[4]));
+	} else if (argc == 3 && !strcmp(argv[1], "stall")) {
+		cmd_stall(num(argv[2]));
+	} else if (argc == 3 && !strcmp(argv[1], "unpriv")) {
+		cmd_unpriv(num(argv[2]));
+	} else {
+		fprintf(stderr, "usage: azb-hostile ctl SEED N | chr ID SEED N | "
+			"stall ID | unpriv ID\n");
+		return 2;
+	}
+	printf("azb-hostile %s: %d failures\n", argv[1], failures);
+	return failures ? 1 : 0;
+}
