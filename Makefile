@@ -17,7 +17,9 @@ CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror=implicit-function-declaration \
 	   -Wno-unused-parameter -fPIC -D_GNU_SOURCE -pthread
 CPPFLAGS += -Iinclude -Iinclude/uapi -Iruntime
-LDLIBS	+= -pthread -luring
+# jemalloc is linked, not optional: the runtime allocates through its API,
+# and the tools get it as their malloc too.
+LDLIBS	+= -pthread -luring -lhwloc -lnuma -ljemalloc
 B	:= build
 
 KVER	?= $(shell uname -r)

@@ -240,6 +240,14 @@ struct azb_server_opts {
 	unsigned int	poll_spin_us;	/* adaptive: spin before sleeping */
 	unsigned int	batch;		/* most SQEs taken per loop */
 	const char	*engine_params;	/* struct azb_engine_opts.params */
+	/* Since 0.2 (size tells): */
+	/*
+	 * CPUs the pollers may run on ("0-3,8"), or NULL: those the calling
+	 * thread may run on.  Each poller runs on its queue's CPUs among
+	 * these (see azb_server_queue_cpus()).  azb_server_create() fails
+	 * with -EINVAL if the list is malformed or holds no usable CPU.
+	 */
+	const char	*cpus;
 };
 
 struct azb_server;
@@ -261,18 +269,49 @@ bool azb_server_running(const struct azb_server *s);
 int azb_server_stop(struct azb_server *s);
 void azb_server_destroy(struct azb_server *s);
 
-/* Per-queue counters, readable while serving. */
+#define AZB_STATS_BATCH_BUCKETS	14
+
+/*
+ * Per-queue counters, readable while serving; all count from the start.
+ * Time is split as SPDK's pollers split it: a pass of the poller's loop
+ * that found requests or completions is busy, one that found none (and
+ * any sleep it ended in) is idle.  The struct grows only with a new
+ * symbol version: a program built against 0.1 gets the 0.1 fields.
+ */
 struct azb_queue_stats {
-	uint64_t	ios[5];		/* by enum azb_op */
-	uint64_t	bytes;
+	uint64_t	ios[5];		/* requests by enum azb_op */
+	uint64_t	bytes;		/* their bytes, all ops */
 	uint64_t	errors;		/* requests completed with an error */
-	uint64_t	batches;	/* commits to the kernel */
-	uint64_t	bad_completions; /* CQEs the kernel refused */
+	uint64_t	batches;	/* commits that handed back completions */
+	uint64_t	bad_completions; /* commits whose CQEs the kernel refused */
+	/* Since 0.2: */
+	uint64_t	op_bytes[5];	/* bytes by enum azb_op */
+	uint64_t	commits;	/* COMMIT system calls */
+	uint64_t	commit_waits;	/* of those, ones that slept for requests */
+	uint64_t	engine_waits;	/* sleeps in the engine's wait op */
+	uint64_t	takes;		/* passes that took requests off the ring */
+	/* Takes by size: bucket b counts 2^b..2^(b+1)-1 requests (the last
+	 * bucket: that many or more). */
+	uint64_t	batch_hist[AZB_STATS_BATCH_BUCKETS];
+	/* Requests outstanding (waiting or in the engine) at each take:
+	 * qd_sum / takes is the mean queue depth seen, qd_max the deepest. */
+	uint64_t	qd_sum;
+	uint64_t	qd_max;
+	uint64_t	busy_ns;	/* loop time that found work */
+	uint64_t	idle_ns;	/* loop time that found none, sleeping included */
 };
 
 int azb_server_queue_stats(const struct azb_server *s, unsigned int qid,
 			   struct azb_queue_stats *st);
 unsigned int azb_server_nr_queues(const struct azb_server *s);
+/*
+ * Where queue qid's poller runs: writes its CPUs as a list ("0-3,8",
+ * truncated to len bytes) to cpus and the NUMA node its memory is on (-1:
+ * unknown) to *node (may be NULL).  Returns the list's full length, or
+ * -errno.  Since 0.2.
+ */
+int azb_server_queue_cpus(const struct azb_server *s, unsigned int qid,
+			  char *cpus, size_t len, int *node);
 
 /* Size with an optional K/M/G/T/P suffix (powers of 1024): "1G", "512". */
 int azb_parse_size(const char *s, uint64_t *out);

@@ -6,9 +6,12 @@
  * batch.  Closing it, or the runtime dying, fails everything it held
  * (or, for a recovery device, holds it for the next runtime).
  */
+#include <linux/bitmap.h>
+#include <linux/cpumask.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "azb.h"
 #include "compat.h"
@@ -126,18 +129,65 @@ static struct azb_queue *azb_chr_queue(struct azb_dev *dev, unsigned int qid)
 	return qid < dev->nr_queues ? &dev->queues[qid] : NULL;
 }
 
+/*
+ * Writes the CPUs blk-mq maps to q as __u64 words, so the runtime can run
+ * the queue's poller next to its submitters.  The hctx lives as long as
+ * the disk, which dev->lock keeps while disk_added.
+ */
+static long azb_copy_queue_cpus(struct azb_dev *dev, struct azb_queue *q,
+				u64 __user *dst, u32 bytes)
+{
+	unsigned int words = DIV_ROUND_UP(nr_cpu_ids, 64);
+	long ret = 0;
+	u64 *buf;
+
+	if (bytes % sizeof(u64))
+		return -EINVAL;
+	if (bytes / sizeof(u64) < words)
+		return -EOVERFLOW;
+	buf = kcalloc(words, sizeof(u64), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	mutex_lock(&dev->lock);
+	if (!dev->disk_added || dev->removing)
+		ret = -ENODEV;
+	else
+		bitmap_to_arr64(buf, cpumask_bits(q->hctx->cpumask),
+				nr_cpu_ids);
+	mutex_unlock(&dev->lock);
+	if (!ret && copy_to_user(dst, buf, words * sizeof(u64)))
+		ret = -EFAULT;
+	kfree(buf);
+	return ret;
+}
+
 static long azb_ioc_queue_info(struct azb_dev *dev, void __user *argp)
 {
 	struct azbuse_queue_info qi;
 	struct azb_queue *q;
+	unsigned int i;
+	u64 cpus_ptr;
+	u32 cpus_bytes;
+	long ret;
 
 	if (copy_from_user(&qi, argp, sizeof(qi)))
 		return -EFAULT;
 	if (qi.size != sizeof(qi))
 		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(qi.reserved); i++)
+		if (qi.reserved[i])
+			return -EINVAL;
 	q = azb_chr_queue(dev, qi.qid);
 	if (!q)
 		return -EINVAL;
+	cpus_ptr = qi.cpus_ptr;
+	cpus_bytes = qi.cpus_bytes;
+	if (cpus_ptr) {
+		ret = azb_copy_queue_cpus(dev, q, u64_to_user_ptr(cpus_ptr),
+					  cpus_bytes);
+		if (ret)
+			return ret;
+	}
 	qi = (struct azbuse_queue_info) {
 		.size = sizeof(qi),
 		.qid = q->qid,
@@ -151,6 +201,9 @@ static long azb_ioc_queue_info(struct azb_dev *dev, void __user *argp)
 		.max_io_bytes = dev->info.max_io_bytes,
 		.numa_node = q->node,
 		.arena_bytes = (u64)q->depth * dev->info.max_io_bytes,
+		.cpus_ptr = cpus_ptr,
+		.cpus_bytes = cpus_bytes,
+		.nr_cpus = nr_cpu_ids,
 	};
 	return copy_to_user(argp, &qi, sizeof(qi)) ? -EFAULT : 0;
 }

@@ -15,10 +15,7 @@
 #include <stdint.h>
 #include <linux/azbuse.h>
 #include "azbuse.h"
-
-/* Relaxed counter update: readers on other threads see whole values. */
-#define AZB_STAT_ADD(field, n) \
-	__atomic_store_n(&(field), (field) + (n), __ATOMIC_RELAXED)
+#include "stats.h"
 
 struct azb_queue;
 
@@ -93,6 +90,13 @@ void azb_queue_drain(struct azb_queue *q);
 int azb_kdev_open(uint32_t dev_id, struct azbuse_dev_info *info);
 int azb_kdev_map_queue(int fd, unsigned int qid, struct azbuse_queue_info *qi,
 		       void **ring);
+/*
+ * The CPUs blk-mq maps to queue qid, into AZB_CPU_WORDS(nr_cpus) words of
+ * mask (nr_cpus from the queue's info; 0 there: the module cannot say).
+ */
+#define AZB_CPU_WORDS(nr_cpus)	(((nr_cpus) + 63) / 64)
+int azb_kdev_queue_cpus(int fd, unsigned int qid, unsigned int nr_cpus,
+			uint64_t *mask);
 int azb_kdev_attach(int fd, unsigned int qid, void *arena, uint64_t bytes);
 int azb_kdev_commit(struct azb_queue *q, bool wait, unsigned int wait_ms);
 

@@ -47,6 +47,19 @@ int azb_kdev_map_queue(int fd, unsigned int qid, struct azbuse_queue_info *qi,
 	return 0;
 }
 
+int azb_kdev_queue_cpus(int fd, unsigned int qid, unsigned int nr_cpus,
+			uint64_t *mask)
+{
+	struct azbuse_queue_info qi = {
+		.size = sizeof(qi),
+		.qid = qid,
+		.cpus_ptr = (uintptr_t)mask,
+		.cpus_bytes = AZB_CPU_WORDS(nr_cpus) * sizeof(uint64_t),
+	};
+
+	return ioctl(fd, AZBUSE_IOC_GET_QUEUE_INFO, &qi) < 0 ? -errno : 0;
+}
+
 int azb_kdev_attach(int fd, unsigned int qid, void *arena, uint64_t bytes)
 {
 	struct azbuse_queue_attach a = {

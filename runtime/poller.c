@@ -9,9 +9,8 @@
  * kernel, never trusted and never fatal.
  */
 #include <errno.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
+#include "alloc.h"
 #include "internal.h"
 
 /* How long one sleep lasts before the poller looks at its stop flag. */
@@ -22,6 +21,13 @@
  * the next engine completion or for this.
  */
 #define AZB_ENGINE_WAIT_US	1000
+/*
+ * Idle passes between looks at the clock while spinning adaptively: a
+ * pass is tens of nanoseconds, so the spin ends within a microsecond or
+ * two of spin_us while the fine clock is read rarely (in a guest it may
+ * be a system call).
+ */
+#define AZB_SPIN_CLOCK_PASSES	32
 
 uint64_t azb_now_ns(void)
 {
@@ -57,18 +63,19 @@ int azb_queue_init(struct azb_queue *q, struct azb_engine *e)
 	int ret;
 
 	q->ops = e->ops;
-	q->slots = calloc(q->depth, sizeof(*q->slots));
+	/* From the calling thread's arena: a poller's own, on its node. */
+	q->slots = azb_zalloc(q->depth * sizeof(*q->slots));
 	if (!q->slots)
 		return -ENOMEM;
 	if (ctx) {
 		/* Cache-line sized per-request areas: no false sharing. */
 		ctx = (ctx + 63) & ~(size_t)63;
-		if (posix_memalign(&q->io_ctx, 64, ctx * q->depth)) {
-			free(q->slots);
+		q->io_ctx = azb_zalloc(ctx * q->depth);
+		if (!q->io_ctx) {
+			azb_free(q->slots);
 			q->slots = NULL;
 			return -ENOMEM;
 		}
-		memset(q->io_ctx, 0, ctx * q->depth);
 	}
 	for (i = 0; i < q->depth; i++) {
 		struct azb_io *io = &q->slots[i].io;
@@ -85,8 +92,8 @@ int azb_queue_init(struct azb_queue *q, struct azb_engine *e)
 	if (e->ops->queue_init) {
 		ret = e->ops->queue_init(&q->eq);
 		if (ret) {
-			free(q->slots);
-			free(q->io_ctx);
+			azb_free(q->slots);
+			azb_free(q->io_ctx);
 			q->slots = NULL;
 			q->io_ctx = NULL;
 			return ret;
@@ -101,8 +108,8 @@ void azb_queue_exit(struct azb_queue *q)
 {
 	if (q->slots && q->ops && q->ops->queue_exit)
 		q->ops->queue_exit(&q->eq);
-	free(q->slots);
-	free(q->io_ctx);
+	azb_free(q->slots);
+	azb_free(q->io_ctx);
 	q->slots = NULL;
 	q->io_ctx = NULL;
 }
@@ -119,9 +126,13 @@ static int azb_queue_commit(struct azb_queue *q, bool wait)
 	}
 	if (!q->cq_uncommitted && !wait)
 		return 0;
-	ret = q->commit(q, wait, AZB_WAIT_MS);
+	/* Counted first: whoever sees the completions sees them counted. */
+	AZB_STAT_ADD(q->stats.commits, 1);
+	if (wait)
+		AZB_STAT_ADD(q->stats.commit_waits, 1);
 	if (q->cq_uncommitted)
 		AZB_STAT_ADD(q->stats.batches, 1);
+	ret = q->commit(q, wait, AZB_WAIT_MS);
 	q->cq_uncommitted = 0;
 	if (ret == -ENODEV) {
 		q->dead = true;
@@ -214,6 +225,7 @@ static void azb_count(struct azb_queue *q, const struct azb_io *io)
 {
 	AZB_STAT_ADD(q->stats.ios[io->op], 1);
 	AZB_STAT_ADD(q->stats.bytes, io->len);
+	AZB_STAT_ADD(q->stats.op_bytes[io->op], io->len);
 }
 
 /* Takes up to q->batch SQEs and starts them.  Returns how many. */
@@ -225,8 +237,17 @@ static unsigned int azb_take(struct azb_queue *q)
 
 	if (n > q->entries)
 		n = q->entries;	/* impossible from a sane kernel */
+	if (n) {
+		uint64_t qd = n + q->engine_inflight;
+
+		AZB_STAT_ADD(q->stats.takes, 1);
+		AZB_STAT_ADD(q->stats.qd_sum, qd);
+		AZB_STAT_MAX(q->stats.qd_max, qd);
+	}
 	if (n > q->batch)
 		n = q->batch;
+	if (n)
+		AZB_STAT_ADD(q->stats.batch_hist[azb_batch_bucket(n)], 1);
 	for (i = 0; i < n; i++) {
 		struct azbuse_sqe e = q->sq[AZBUSE_RING_SLOT(q->sq_head + i,
 							      q->entries)];
@@ -296,14 +317,19 @@ void azb_queue_drain(struct azb_queue *q)
 void *azb_poller_main(void *arg)
 {
 	struct azb_queue *q = arg;
+	struct azb_loop_clock clk = { .last = azb_coarse_ns() };
+	unsigned int idle_passes = 0;
 	uint64_t idle_since = 0;
 	int ret = 0;
 
 	while (!q->stop && !q->dead) {
 		bool sleepy = false, wait = false, engine_wait = false;
 
-		if (azb_queue_poll_once(q)) {
+		azb_loop_clock_tick(&q->stats, &clk);
+		clk.busy = azb_queue_poll_once(q) > 0;
+		if (clk.busy) {
 			idle_since = 0;
+			idle_passes = 0;
 			/* Keep batching while the SQ has more. */
 			if (!azb_sq_empty(q) && q->cq_unpublished < q->batch)
 				continue;
@@ -315,6 +341,8 @@ void *azb_poller_main(void *arg)
 				sleepy = true;
 				break;
 			case AZB_POLL_ADAPTIVE:
+				if (idle_passes++ % AZB_SPIN_CLOCK_PASSES)
+					break;
 				if (!idle_since)
 					idle_since = azb_now_ns();
 				else if (azb_now_ns() - idle_since >=
@@ -343,9 +371,12 @@ void *azb_poller_main(void *arg)
 		} else if (!engine_wait) {
 			azb_cpu_relax();
 		}
-		if (engine_wait && azb_sq_empty(q))
+		if (engine_wait && azb_sq_empty(q)) {
 			q->ops->wait(&q->eq, AZB_ENGINE_WAIT_US);
+			AZB_STAT_ADD(q->stats.engine_waits, 1);
+		}
 	}
+	azb_loop_clock_tick(&q->stats, &clk);
 	if (!q->dead)
 		azb_queue_drain(q);
 	if (ret < 0 && !q->error)

@@ -1,23 +1,28 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The server: opens the engine, creates (or attaches to) a device, maps each
- * queue's ring, registers each queue's data arena and runs one poller per
- * queue.  Stopping a device it created removes it while the pollers still
- * serve, so the kernel drains every request before the rings go.
+ * queue's ring and runs one poller per queue.  Each poller binds itself to
+ * its queue's CPUs, then allocates and registers its data arena and makes
+ * its per-request state, so all of it lands on the poller's NUMA node.
+ * Stopping a device it created removes it while the pollers still serve,
+ * so the kernel drains every request before the rings go.
  */
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "alloc.h"
 #include "internal.h"
+#include "placement.h"
 
 #define AZB_DEF_SPIN_US	50
 
+/* Cache-line aligned: pollers never share a line of their state. */
 struct azb_server_queue {
-	struct azb_queue	q;
+	struct azb_queue	q __attribute__((aligned(64)));
 	struct azb_server	*srv;
 	void			*ring;
 	size_t			ring_bytes;
@@ -37,6 +42,7 @@ struct azb_server {
 	int			fd;
 	unsigned int		nr_queues;
 	struct azb_server_queue	*queues;
+	struct azb_placement	*place;
 
 	/* Start-up handshake: each poller reports its engine queue setup. */
 	pthread_mutex_t		lock;
@@ -125,11 +131,27 @@ static int azb_server_map_queue(struct azb_server *s, unsigned int qid)
 	struct azb_server_queue *sq = &s->queues[qid];
 	struct azb_queue *q = &sq->q;
 	struct azbuse_queue_info qi;
+	uint64_t *mask;
 	int ret;
 
 	ret = azb_kdev_map_queue(s->fd, qid, &qi, &sq->ring);
 	if (ret)
 		return ret;
+	/* Where the queue's requests come from: its poller goes there. */
+	if (qi.nr_cpus) {
+		mask = azb_zalloc(AZB_CPU_WORDS(qi.nr_cpus) * sizeof(*mask));
+		if (!mask)
+			return -ENOMEM;
+		ret = azb_kdev_queue_cpus(s->fd, qid, qi.nr_cpus, mask);
+		if (!ret)
+			azb_placement_set_queue(s->place, qid, mask,
+						qi.nr_cpus, qi.numa_node);
+		azb_free(mask);
+		if (ret)
+			return ret;
+	} else {
+		azb_placement_set_queue(s->place, qid, NULL, 0, qi.numa_node);
+	}
 	sq->ring_bytes = qi.ring_bytes;
 	q->hdr = sq->ring;
 	q->sq = (struct azbuse_sqe *)((char *)sq->ring + qi.sq_off);
@@ -144,20 +166,12 @@ static int azb_server_map_queue(struct azb_server *s, unsigned int qid)
 	q->poll = s->opts.poll;
 	q->spin_us = s->opts.poll_spin_us;
 	q->batch = s->opts.batch;
-
 	sq->arena_bytes = qi.arena_bytes;
-	sq->arena = mmap(NULL, sq->arena_bytes, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (sq->arena == MAP_FAILED) {
-		sq->arena = NULL;
-		return -errno;
-	}
-	/* The kernel pins it: a forked child must not share or COW it. */
-	madvise(sq->arena, sq->arena_bytes, MADV_DONTFORK);
-	q->eq.arena = sq->arena;
-	q->eq.arena_bytes = sq->arena_bytes;
 	return 0;
 }
+
+/* The options of 0.1, which ended before cpus, are still taken. */
+#define AZB_SERVER_OPTS_0_1_SIZE	offsetof(struct azb_server_opts, cpus)
 
 int azb_server_create(const struct azb_server_opts *o, struct azb_server **out)
 {
@@ -165,16 +179,23 @@ int azb_server_create(const struct azb_server_opts *o, struct azb_server **out)
 	unsigned int i;
 	int ret;
 
-	if (!o || o->size != sizeof(*o) || !o->engine ||
+	if (!o || (o->size != sizeof(*o) &&
+		   o->size != AZB_SERVER_OPTS_0_1_SIZE) || !o->engine ||
 	    o->engine->version != AZB_ENGINE_OPS_VERSION)
 		return -EINVAL;
-	s = calloc(1, sizeof(*s));
+	s = azb_zalloc(sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->opts = *o;
+	azb_server_opts_init(&s->opts);
+	memcpy(&s->opts, o, o->size);
+	s->opts.size = sizeof(s->opts);
 	s->fd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
+	/* A bad CPU list fails before anything is made. */
+	ret = azb_placement_new(s->opts.cpus, &s->place);
+	if (ret)
+		goto fail;
 
 	if (o->attach_id != AZB_ID_ANY) {
 		ret = azb_dev_get_info(o->attach_id, &s->info);
@@ -197,16 +218,20 @@ int azb_server_create(const struct azb_server_opts *o, struct azb_server **out)
 		goto fail;
 	s->fd = ret;
 	s->nr_queues = s->info.params.nr_queues;
-	s->queues = calloc(s->nr_queues, sizeof(*s->queues));
+	s->queues = azb_zalloc(s->nr_queues * sizeof(*s->queues));
 	if (!s->queues) {
 		ret = -ENOMEM;
 		goto fail;
 	}
+	ret = azb_placement_queues(s->place, s->nr_queues);
+	if (ret)
+		goto fail;
 	for (i = 0; i < s->nr_queues; i++) {
 		ret = azb_server_map_queue(s, i);
 		if (ret)
 			goto fail;
 	}
+	azb_placement_compute(s->place);
 	*out = s;
 	return 0;
 fail:
@@ -214,21 +239,52 @@ fail:
 	return ret;
 }
 
-/* A poller thread: sets up its engine queue, reports, then serves. */
+/*
+ * In the queue's poller, once bound to its CPUs: the data arena on the
+ * poller's node, registered with the kernel (which pins it, faulting it in
+ * here), then the per-request state from the poller's own jemalloc arena.
+ */
+static int azb_server_queue_setup(struct azb_server_queue *sq)
+{
+	struct azb_server *s = sq->srv;
+	struct azb_queue *q = &sq->q;
+	int node = azb_placement_node(s->place, q->qid), ret;
+
+	azb_alloc_thread_arena(node);
+	sq->arena = azb_node_alloc(sq->arena_bytes, node);
+	if (!sq->arena)
+		return -errno;
+	/* The kernel pins it: a forked child must not share or COW it. */
+	madvise(sq->arena, sq->arena_bytes, MADV_DONTFORK);
+	q->eq.arena = sq->arena;
+	q->eq.arena_bytes = sq->arena_bytes;
+	ret = azb_kdev_attach(s->fd, q->qid, sq->arena, sq->arena_bytes);
+	if (ret)
+		return ret;
+	/* The engine's per-queue state is made here, by the thread using it. */
+	return azb_queue_init(q, &s->engine);
+}
+
+/* A poller thread: binds itself, sets its queue up, reports, then serves. */
 static void *azb_server_poller(void *arg)
 {
 	struct azb_server_queue *sq = arg;
 	struct azb_server *s = sq->srv;
 	struct azb_queue *q = &sq->q;
+	char name[16];
 	sigset_t all;
 	int ret;
 
 	/* Signals belong to the application's threads, not to pollers. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	/* Named for ps and /proc: azbDEV-qQUEUE. */
+	snprintf(name, sizeof(name), "azb%u-q%u", s->dev_id, q->qid);
+	pthread_setname_np(pthread_self(), name);
 
-	/* The engine's per-queue state is made here, by the thread using it. */
-	ret = azb_queue_init(q, &s->engine);
+	ret = azb_placement_bind(s->place, q->qid);
+	if (!ret)
+		ret = azb_server_queue_setup(sq);
 	pthread_mutex_lock(&s->lock);
 	if (ret && !s->start_err)
 		s->start_err = ret;
@@ -240,6 +296,7 @@ static void *azb_server_poller(void *arg)
 		azb_poller_main(q);
 		azb_queue_exit(q);
 	}
+	azb_alloc_thread_arena_put();
 	sq->exited = true;
 	return NULL;
 }
@@ -274,9 +331,6 @@ int azb_server_start(struct azb_server *s)
 	for (i = 0; i < s->nr_queues && !ret; i++) {
 		struct azb_server_queue *sq = &s->queues[i];
 
-		ret = azb_kdev_attach(s->fd, i, sq->arena, sq->arena_bytes);
-		if (ret)
-			break;
 		sq->srv = s;
 		ret = -pthread_create(&sq->q.thread, NULL, azb_server_poller,
 				      sq);
@@ -345,34 +399,64 @@ void azb_server_destroy(struct azb_server *s)
 
 		if (sq->ring)
 			munmap(sq->ring, sq->ring_bytes);
-		if (sq->arena)
-			munmap(sq->arena, sq->arena_bytes);
+		azb_node_free(sq->arena, sq->arena_bytes);
 	}
-	free(s->queues);
+	azb_free(s->queues);
+	azb_placement_free(s->place);
 	if (s->engine_open && s->engine.ops->close)
 		s->engine.ops->close(&s->engine);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
-	free(s);
+	azb_free(s);
 }
 
-int azb_server_queue_stats(const struct azb_server *s, unsigned int qid,
-			   struct azb_queue_stats *st)
+/*
+ * azb_server_queue_stats() has two versions (runtime/libazbuse.map); the
+ * default is this one, the whole struct.
+ */
+__attribute__((symver("azb_server_queue_stats@@LIBAZBUSE_0.2")))
+int azb_server_queue_stats_0_2(const struct azb_server *s, unsigned int qid,
+			       struct azb_queue_stats *st);
+int azb_server_queue_stats_0_2(const struct azb_server *s, unsigned int qid,
+			       struct azb_queue_stats *st)
 {
-	const struct azb_queue_stats *src;
-	unsigned int i;
-
 	if (qid >= s->nr_queues)
 		return -EINVAL;
-	src = &s->queues[qid].q.stats;
-	for (i = 0; i < 5; i++)
-		st->ios[i] = __atomic_load_n(&src->ios[i], __ATOMIC_RELAXED);
-	st->bytes = __atomic_load_n(&src->bytes, __ATOMIC_RELAXED);
-	st->errors = __atomic_load_n(&src->errors, __ATOMIC_RELAXED);
-	st->batches = __atomic_load_n(&src->batches, __ATOMIC_RELAXED);
-	st->bad_completions = __atomic_load_n(&src->bad_completions,
-					      __ATOMIC_RELAXED);
+	azb_stats_read(&s->queues[qid].q.stats, st);
 	return 0;
+}
+
+/* What programs built against 0.1 call: their struct ends here. */
+struct azb_queue_stats_0_1 {
+	uint64_t	ios[5];
+	uint64_t	bytes;
+	uint64_t	errors;
+	uint64_t	batches;
+	uint64_t	bad_completions;
+};
+
+__attribute__((symver("azb_server_queue_stats@LIBAZBUSE_0.1")))
+int azb_server_queue_stats_0_1(const struct azb_server *s, unsigned int qid,
+			       struct azb_queue_stats_0_1 *st);
+int azb_server_queue_stats_0_1(const struct azb_server *s, unsigned int qid,
+			       struct azb_queue_stats_0_1 *st)
+{
+	struct azb_queue_stats all;
+	int ret = azb_server_queue_stats_0_2(s, qid, &all);
+
+	if (!ret)
+		memcpy(st, &all, sizeof(*st));
+	return ret;
+}
+
+int azb_server_queue_cpus(const struct azb_server *s, unsigned int qid,
+			  char *cpus, size_t len, int *node)
+{
+	if (qid >= s->nr_queues)
+		return -EINVAL;
+	if (node)
+		*node = azb_placement_node(s->place, qid);
+	return azb_placement_cpulist(s->place, qid, cpus, len);
 }
 
 uint32_t azb_server_dev_id(const struct azb_server *s)

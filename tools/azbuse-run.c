@@ -19,6 +19,7 @@
 #include <uapi/linux/azbuse.h>
 
 #include "cli.h"
+#include "statsline.h"
 
 #define AZB_PROG		"azbuse-run"
 #define AZB_DEF_ENGINE		"mem"
@@ -29,6 +30,9 @@ enum {
 	OPT_POLL,
 	OPT_SPIN_US,
 	OPT_SQPOLL,
+	OPT_CPUS,
+	OPT_STATS,
+	OPT_STATS_JSON,
 	OPT_VERSION,
 };
 
@@ -39,6 +43,9 @@ static const struct option azb_opts[] = {
 	{ "poll",	required_argument, NULL, OPT_POLL },
 	{ "spin-us",	required_argument, NULL, OPT_SPIN_US },
 	{ "sqpoll",	no_argument, NULL, OPT_SQPOLL },
+	{ "cpus",	required_argument, NULL, OPT_CPUS },
+	{ "stats",	required_argument, NULL, OPT_STATS },
+	{ "stats-json",	no_argument, NULL, OPT_STATS_JSON },
 	{ "help",	no_argument, NULL, 'h' },
 	{ "version",	no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -63,6 +70,15 @@ static void azb_usage(void)
 	       "      --sqpoll           odirect: a kernel thread per queue submits I/O\n"
 	       "                         (IORING_SETUP_SQPOLL): fewer system calls, one\n"
 	       "                         more busy CPU\n"
+	       "      --cpus LIST        CPUs the pollers may run on, as 0-3,8 (default:\n"
+	       "                         those this process may run on); each poller runs\n"
+	       "                         on its queue's CPUs among them\n"
+	       "      --stats SECONDS    every SECONDS (1..3600), one line of rates over\n"
+	       "                         the interval: I/Os by type, MiB/s, batch size,\n"
+	       "                         queue depth, busy time, commits per I/O\n"
+	       "      --stats-json       the --stats lines as JSON, per queue and counted\n"
+	       "                         from the start (every second without --stats),\n"
+	       "                         and a last one on exit\n"
 	       "  -h, --help             this help\n"
 	       "      --version          the version\n\n"
 	       "Engines:\n");
@@ -78,19 +94,9 @@ static void azb_usage(void)
 /* What was served, summed over queues: one line on stderr at exit. */
 static void azb_print_totals(const struct azb_server *s)
 {
-	struct azb_queue_stats t = { 0 }, q;
-	unsigned int i, j;
+	struct azb_queue_stats t;
 
-	for (i = 0; i < azb_server_nr_queues(s); i++) {
-		if (azb_server_queue_stats(s, i, &q))
-			continue;
-		for (j = 0; j < 5; j++)
-			t.ios[j] += q.ios[j];
-		t.bytes += q.bytes;
-		t.errors += q.errors;
-		t.batches += q.batches;
-		t.bad_completions += q.bad_completions;
-	}
+	azb_stats_total(s, &t);
 	fprintf(stderr,
 		"%s: served read %llu write %llu flush %llu discard %llu write-zeroes %llu, %llu bytes, %llu errors, %llu commits\n",
 		AZB_PROG, (unsigned long long)t.ios[AZB_OP_READ],
@@ -137,19 +143,39 @@ static const char *azb_sig_name(int sig)
 	return "SIGHUP";
 }
 
-/*
- * Serves until a signal or the device's removal.  Returns 0, or -errno when
- * waiting for signals itself failed.
- */
-static int azb_serve(struct azb_server *s, const sigset_t *sigs, bool *removed)
+static uint64_t azb_now_ms(void)
 {
-	const struct timespec wait = {
-		.tv_sec = 0,
-		.tv_nsec = AZB_WAIT_MS * 1000000L,
-	};
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * Serves until a signal or the device's removal, printing statistics
+ * every stats_ms if sl is set.  Returns 0, or -errno when waiting for
+ * signals itself failed.
+ */
+static int azb_serve(struct azb_server *s, const sigset_t *sigs, bool *removed,
+		     struct azb_statsline *sl, unsigned int stats_ms)
+{
+	uint64_t next = azb_now_ms() + stats_ms, now;
+	struct timespec wait;
 	int sig;
 
 	for (;;) {
+		uint64_t ms = AZB_WAIT_MS;
+
+		now = azb_now_ms();
+		if (sl && now >= next) {
+			azb_statsline_print(sl, false);
+			/* Keep the cadence; skip what a stall missed. */
+			next += stats_ms * ((now - next) / stats_ms + 1);
+		}
+		if (sl && next - now < ms)
+			ms = next - now;
+		wait.tv_sec = 0;
+		wait.tv_nsec = (long)ms * 1000000L;
 		sig = sigtimedwait(sigs, NULL, &wait);
 		if (sig > 0) {
 			fprintf(stderr, "%s: %s, stopping\n", AZB_PROG,
@@ -173,7 +199,9 @@ int main(int argc, char **argv)
 	struct azb_features f;
 	struct azb_server_opts o;
 	struct azb_server *s;
-	bool removed = false;
+	bool removed = false, stats_json = false;
+	unsigned int stats_s = 0;
+	struct azb_statsline sl;
 	char path[32];
 	sigset_t sigs;
 	int c, rc, stop_rc, dev_opt = 0;	/* a device option seen */
@@ -208,6 +236,16 @@ int main(int argc, char **argv)
 		case OPT_SQPOLL:
 			o.engine_params = "sqpoll";
 			break;
+		case OPT_CPUS:
+			o.cpus = azb_cli_cpus(AZB_PROG, "--cpus", optarg);
+			break;
+		case OPT_STATS:
+			stats_s = azb_cli_uint(AZB_PROG, "--stats", optarg, 1,
+					       3600);
+			break;
+		case OPT_STATS_JSON:
+			stats_json = true;
+			break;
 		case 'h':
 			azb_usage();
 			return AZB_EXIT_OK;
@@ -234,6 +272,8 @@ int main(int argc, char **argv)
 	if ((eng->flags & AZB_ENGINE_F_NO_TARGET) && target)
 		azb_die_usage(AZB_PROG, "engine '%s' takes no TARGET, got '%s'",
 			      eng->name, target);
+	if (stats_json && !stats_s)
+		stats_s = 1;
 	if (o.engine_params && strcmp(eng->name, "odirect"))
 		azb_die_usage(AZB_PROG, "--sqpoll: engine '%s' has no io_uring (odirect has)",
 			      eng->name);
@@ -283,12 +323,20 @@ int main(int argc, char **argv)
 	azb_blk_path(azb_server_dev_id(s), path, sizeof(path));
 	printf("%s\n", path);
 	fflush(stdout);
+	if (stats_s) {
+		if (!stats_json)
+			azb_statsline_placement(s, stderr);
+		azb_statsline_init(&sl, s, stdout, stats_json);
+	}
 
-	rc = azb_serve(s, &sigs, &removed);
+	rc = azb_serve(s, &sigs, &removed, stats_s ? &sl : NULL,
+		       stats_s * 1000);
 	if (rc)
 		fprintf(stderr, "%s: waiting for signals: %s\n", AZB_PROG,
 			strerror(-rc));
 	stop_rc = azb_server_stop(s);
+	if (stats_json)
+		azb_statsline_print(&sl, true);
 	azb_print_totals(s);
 	/* The pollers of a removed device report it gone: that is the stop. */
 	if (removed && stop_rc == -ENODEV)

@@ -146,6 +146,7 @@ static const struct azb_flag_name azb_feat_names[] = {
 	{ AZBUSE_FEAT_WAIT,		"wait" },
 	{ AZBUSE_FEAT_REQ_FLAGS,	"req-flags" },
 	{ AZBUSE_FEAT_TIMEOUT,		"timeout" },
+	{ AZBUSE_FEAT_QUEUE_CPUS,	"queue-cpus" },
 };
 
 /*

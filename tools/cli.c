@@ -79,6 +79,64 @@ uint32_t azb_cli_dev_id(const char *prog, const char *arg)
 	return id;
 }
 
+/* CPU ids a list may name: Linux's largest NR_CPUS. */
+#define AZB_CLI_MAX_CPUS	8192
+
+/* Parses a CPU list ("0-3,8") into bits; false if it is malformed. */
+static bool azb_cpulist_parse(const char *s, uint64_t *bits)
+{
+	memset(bits, 0, AZB_CLI_MAX_CPUS / 8);
+	for (;;) {
+		unsigned long a, b;
+		char *end;
+
+		if (*s < '0' || *s > '9')
+			return false;
+		a = b = strtoul(s, &end, 10);
+		if (*end == '-') {
+			s = end + 1;
+			if (*s < '0' || *s > '9')
+				return false;
+			b = strtoul(s, &end, 10);
+		}
+		if (a > b || b >= AZB_CLI_MAX_CPUS)
+			return false;
+		for (; a <= b; a++)
+			bits[a / 64] |= 1ULL << (a % 64);
+		if (*end != ',')
+			return *end == '\0';
+		s = end + 1;
+	}
+}
+
+const char *azb_cli_cpus(const char *prog, const char *opt, const char *arg)
+{
+	static uint64_t want[AZB_CLI_MAX_CPUS / 64], online[AZB_CLI_MAX_CPUS / 64];
+	char buf[4096];
+	unsigned int c;
+	size_t n;
+	FILE *f;
+
+	if (!azb_cpulist_parse(arg, want))
+		azb_die_usage(prog, "%s: '%s' is not a CPU list (such as 0-3,8)",
+			      opt, arg);
+	/* Where sysfs says which CPUs are online, name one that is not. */
+	f = fopen("/sys/devices/system/cpu/online", "r");
+	if (!f)
+		return arg;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (!azb_cpulist_parse(buf, online))
+		return arg;
+	for (c = 0; c < AZB_CLI_MAX_CPUS; c++)
+		if ((want[c / 64] & ~online[c / 64]) & (1ULL << (c % 64)))
+			azb_die_usage(prog, "%s: CPU %u is not online (online: %s)",
+				      opt, c, buf);
+	return arg;
+}
+
 /* The kernel's I/O timeout range (kmod/dev.c), in seconds. */
 /* A literal, for the help text; the kernel's limit in the uapi header. */
 #define AZB_MAX_TIMEOUT_S	3600

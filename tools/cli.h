@@ -38,6 +38,11 @@ unsigned int azb_cli_uint(const char *prog, const char *opt, const char *arg,
 uint64_t azb_cli_size(const char *prog, const char *opt, const char *arg);
 /* A device id ("3", "azbuse3", "/dev/azbuse3"), or a usage error. */
 uint32_t azb_cli_dev_id(const char *prog, const char *arg);
+/*
+ * A CPU list ("0-3,8") of online CPUs, returned as given, or a usage
+ * error naming what is wrong.
+ */
+const char *azb_cli_cpus(const char *prog, const char *opt, const char *arg);
 
 /*
  * The text for a -errno from the device control calls: strerror(), except

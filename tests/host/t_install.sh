@@ -63,7 +63,11 @@ libs=$(LD_LIBRARY_PATH=$st$p/lib ldd "$tmp/ex/xmirror")
 echo "$libs" | grep -q "libazbuse.so.0 => $st$p/lib/libazbuse.so.0" ||
 	fail "the example does not load the staged libazbuse.so.0: $libs"
 LD_LIBRARY_PATH=$st$p/lib "$tmp/ex/xmirror" --help >/dev/null || fail "the example does not run"
-cc -o "$tmp/ex/xmirror-static" "$tmp/ex/"*.o -Wl,-Bstatic $(pkg-config --static --libs libazbuse) -Wl,-Bdynamic ||
+# libazbuse.a itself, its dependencies as the system has them (Debian has
+# no static libudev, which a static libhwloc needs); --as-needed drops the
+# -lazbuse that pkg-config repeats.
+cc -o "$tmp/ex/xmirror-static" "$tmp/ex/"*.o $(pkg-config --libs-only-L libazbuse) \
+	-Wl,-Bstatic -lazbuse -Wl,-Bdynamic -Wl,--as-needed $(pkg-config --static --libs libazbuse) ||
 	fail "the example does not link against libazbuse.a"
 libs=$(ldd "$tmp/ex/xmirror-static")
 case $libs in *libazbuse*) fail "the static link still needs libazbuse.so: $libs" ;; esac

@@ -245,6 +245,10 @@ static void test_azbuse_run_usage(void)
 	expect_usage("unexpected argument 'b'", ARGS(RUN, "-e", "null", "-s", "1G", "a", "b"));
 	expect_usage("--poll: 'fast' is not busy, adaptive or sleep", ARGS(RUN, "-s", "1G", "--poll", "fast"));
 	expect_usage("--spin-us: '1000001' is not in 0..1000000", ARGS(RUN, "-s", "1G", "--spin-us", "1000001"));
+	expect_usage("--cpus: '0-' is not a CPU list", ARGS(RUN, "-s", "1G", "--cpus", "0-"));
+	expect_usage("--cpus: '0,,1' is not a CPU list", ARGS(RUN, "-s", "1G", "--cpus", "0,,1"));
+	expect_usage("--cpus: CPU 8000 is not online", ARGS(RUN, "-s", "1G", "--cpus", "8000"));
+	expect_usage("--stats: '0' is not in 1..3600", ARGS(RUN, "-s", "1G", "--stats", "0"));
 	expect_usage("-q: '0' is not in 1..1024", ARGS(RUN, "-s", "1G", "-q", "0"));
 	expect_usage("-q: 'x' is not a number", ARGS(RUN, "-s", "1G", "-q", "x"));
 	expect_usage("-d: '0' is not in 1..4096", ARGS(RUN, "-s", "1G", "-d", "0"));

@@ -302,6 +302,44 @@ static int attach(int fd, unsigned int qid, struct qmap *m)
 	return ioctl(fd, AZBUSE_IOC_ATTACH_QUEUE, &a) < 0 ? -errno : 0;
 }
 
+/* The queue's CPU mask: sizes, pointers and reserved fields checked. */
+static void queue_cpus_boundaries(int fd, uint32_t nr_cpus)
+{
+	size_t need = (nr_cpus + 63) / 64 * 8;
+	struct azbuse_queue_info qi;
+	uint64_t *mask = calloc(1, need + 8);
+	uint32_t c, seen = 0;
+
+	EXPECT(nr_cpus > 0, "QUEUE_INFO reports no CPUs");
+	if (!mask || !nr_cpus)
+		goto out;
+	memset(&qi, 0, sizeof(qi));
+	qi.size = sizeof(qi);
+	qi.cpus_ptr = (uintptr_t)mask;
+	qi.cpus_bytes = need;
+	EXPECT(ioctl(fd, AZBUSE_IOC_GET_QUEUE_INFO, &qi) == 0,
+	       "QUEUE_INFO with a CPU mask: %s", strerror(errno));
+	for (c = 0; c < nr_cpus; c++)
+		seen += !!(mask[c / 64] & (1ULL << (c % 64)));
+	EXPECT(seen > 0, "queue 0 has no CPUs in its mask");
+	qi.cpus_bytes = need - 8;
+	EXPECT(ioctl(fd, AZBUSE_IOC_GET_QUEUE_INFO, &qi) < 0 &&
+	       errno == EOVERFLOW, "QUEUE_INFO with a short mask buffer");
+	qi.cpus_bytes = need + 4;
+	EXPECT(ioctl(fd, AZBUSE_IOC_GET_QUEUE_INFO, &qi) < 0 &&
+	       errno == EINVAL, "QUEUE_INFO with a mask of 8n+4 bytes");
+	qi.cpus_bytes = need;
+	qi.cpus_ptr = 16;
+	EXPECT(ioctl(fd, AZBUSE_IOC_GET_QUEUE_INFO, &qi) < 0 &&
+	       errno == EFAULT, "QUEUE_INFO with a bad mask pointer");
+	qi.cpus_ptr = (uintptr_t)mask;
+	qi.reserved[3] = 1;
+	EXPECT(ioctl(fd, AZBUSE_IOC_GET_QUEUE_INFO, &qi) < 0 &&
+	       errno == EINVAL, "QUEUE_INFO with a reserved field set");
+out:
+	free(mask);
+}
+
 static void chr_boundaries(int fd, uint16_t nr_queues)
 {
 	struct azbuse_queue_info qi = { .size = sizeof(qi), .qid = 0 };
@@ -316,6 +354,7 @@ static void chr_boundaries(int fd, uint16_t nr_queues)
 	       "QUEUE_INFO for a missing queue");
 	qi.qid = 0;
 	ioctl(fd, AZBUSE_IOC_GET_QUEUE_INFO, &qi);
+	queue_cpus_boundaries(fd, qi.nr_cpus);
 
 	p = mmap(NULL, qi.ring_bytes + 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 fd, 0);

@@ -112,3 +112,20 @@ azb_ext4() {
 azb_kernel_mem_kb() {
 	awk '/^MemTotal:/ {t=$2} /^MemAvailable:/ {a=$2} END {print t-a}' /proc/meminfo
 }
+
+# azb_pollers PID: "TID QUEUE" for each poller thread of an azbuse-run
+# (the runtime names them azbDEV-qQUEUE).
+azb_pollers() {
+	local t c
+	for t in /proc/"$1"/task/*; do
+		c=$(cat "$t/comm" 2>/dev/null) || continue
+		case $c in azb*-q*) echo "$(basename "$t") ${c##*-q}" ;; esac
+	done
+}
+
+# azb_cpu_ticks PID TID: CPU time the thread has used (user + system), in
+# clock ticks.
+azb_cpu_ticks() {
+	# The name in field 2 has no spaces (azbN-qM), so fields split plainly.
+	awk '{print $14 + $15}' /proc/"$1"/task/"$2"/stat
+}

@@ -144,6 +144,7 @@ struct azbuse_dev_list {
 #define AZBUSE_FEAT_WAIT	(1ULL << 5)	/* COMMIT with AZBUSE_COMMIT_WAIT */
 #define AZBUSE_FEAT_REQ_FLAGS	(1ULL << 6)	/* sqe.flags carries AZBUSE_IO_F_* */
 #define AZBUSE_FEAT_TIMEOUT	(1ULL << 7)	/* dev_info.timeout_ms honoured */
+#define AZBUSE_FEAT_QUEUE_CPUS	(1ULL << 8)	/* queue_info reports the queue's CPUs */
 
 struct azbuse_features {
 	__u32	size;		/* sizeof(struct azbuse_features) */
@@ -171,7 +172,18 @@ struct azbuse_queue_info {
 	__u32	max_io_bytes;	/* arena slot size */
 	__s32	numa_node;	/* node of the ring memory, or -1 */
 	__u64	arena_bytes;	/* depth * max_io_bytes: arena size to attach */
-	__u64	reserved[6];
+	/*
+	 * The CPUs blk-mq maps to this queue (AZBUSE_FEAT_QUEUE_CPUS).  With
+	 * cpus_ptr set the kernel writes a bitmask of cpus_bytes there: CPU c
+	 * is bit (c % 64) of __u64 word (c / 64).  cpus_bytes must be a
+	 * multiple of 8 that holds nr_cpus bits (EOVERFLOW if not).  nr_cpus,
+	 * the number of CPU ids the kernel has, comes back in any case: a
+	 * call with cpus_ptr 0 tells how large the buffer must be.
+	 */
+	__u64	cpus_ptr;	/* in: user buffer, or 0 */
+	__u32	cpus_bytes;	/* in: its size */
+	__u32	nr_cpus;	/* out */
+	__u64	reserved[4];
 };
 
 /* Attach a queue: register its data arena (pinned until the device closes). */
