@@ -1,5 +1,8 @@
 # Recovery: kill -9 the runtime under fio verify load on a recovery device,
 # start a new one: the held requests are re-issued and fio verifies clean.
+# fio is held to 100 I/Os per second per job (about 10 s of writes, then
+# 10 s of reads), so the kill lands in the middle of it however fast the
+# device is.
 # Then: without a new runtime, held I/O fails with EIO after the grace time.
 source "$(dirname "$0")/lib.sh"
 azb_load
@@ -10,7 +13,7 @@ azb_serve "$AZB_WORK/run" --dev 8 --engine odirect "$fs/backing"
 fio --name=verify --filename="$dev" --ioengine=libaio --direct=1 \
 	--rw=randwrite --bsrange=4k-128k --iodepth=16 --numjobs=2 --size=64M \
 	--offset_increment=64M --verify=crc32c --verify_fatal=1 --group_reporting \
-	>"$AZB_WORK/fio" 2>&1 &
+	--rate_iops=100 >"$AZB_WORK/fio" 2>&1 &
 fio_pid=$!
 sleep 4
 kill -KILL "$AZB_RUN_PID"
