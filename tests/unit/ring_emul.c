@@ -184,3 +184,109 @@ int azb_emul_commit(struct azb_queue *q, bool wait, unsigned int wait_ms)
 	pthread_mutex_unlock(&em->lock);
 	return bad ? -EINVAL : (int)n;
 }
+
+int azb_emul_rig_init(struct azb_emul_rig *r, const struct azb_engine_ops *ops,
+		      enum azb_poll_mode mode, unsigned int spin_us,
+		      unsigned int depth, uint32_t max_io_bytes,
+		      uint64_t dev_bytes)
+{
+	struct azb_engine_opts o = { .size = sizeof(o), .dev_bytes = dev_bytes };
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->e.ops = ops;
+	ret = ops->open(&r->e, NULL, &o);
+	if (ret)
+		return ret;
+	ret = azb_emul_init(&r->em, &r->q, depth, max_io_bytes, dev_bytes);
+	if (ret)
+		return ret;
+	r->q.poll = mode;
+	r->q.spin_us = spin_us;
+	return azb_queue_init(&r->q, &r->e);
+}
+
+void azb_emul_rig_start(struct azb_emul_rig *r)
+{
+	pthread_create(&r->q.thread, NULL, azb_poller_main, &r->q);
+}
+
+void azb_emul_rig_stop(struct azb_emul_rig *r)
+{
+	r->q.stop = true;
+	pthread_join(r->q.thread, NULL);
+	azb_queue_exit(&r->q);
+	if (r->e.ops->close)
+		r->e.ops->close(&r->e);
+	azb_emul_exit(&r->em);
+}
+
+static void *azb_emul_served_thread(void *arg)
+{
+	struct azb_emul_served *r = arg;
+	int ret;
+
+	ret = azb_queue_init(&r->q, &r->e);
+	pthread_mutex_lock(&r->lock);
+	r->init = ret;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	if (ret)
+		return NULL;
+	azb_poller_main(&r->q);
+	azb_queue_exit(&r->q);
+	return NULL;
+}
+
+int azb_emul_served_open(struct azb_emul_served *r,
+			 const struct azb_engine_ops *ops, const char *target,
+			 const struct azb_engine_opts *o, enum azb_poll_mode mode,
+			 unsigned int depth, uint32_t max_io_bytes)
+{
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->e.ops = ops;
+	ret = ops->open(&r->e, target, o);
+	if (ret)
+		return ret;
+	ret = azb_emul_init(&r->em, &r->q, depth, max_io_bytes, r->e.dev_bytes);
+	if (ret) {
+		ops->close(&r->e);
+		return ret;
+	}
+	r->q.poll = mode;
+	r->q.spin_us = 20;
+	r->init = 1;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	pthread_create(&r->thread, NULL, azb_emul_served_thread, r);
+	pthread_mutex_lock(&r->lock);
+	while (r->init == 1)
+		pthread_cond_wait(&r->cond, &r->lock);
+	ret = r->init;
+	pthread_mutex_unlock(&r->lock);
+	if (ret) {
+		pthread_join(r->thread, NULL);
+		azb_emul_exit(&r->em);
+		ops->close(&r->e);
+	}
+	return ret;
+}
+
+void azb_emul_served_close(struct azb_emul_served *r)
+{
+	r->q.stop = true;
+	pthread_join(r->thread, NULL);
+	azb_emul_exit(&r->em);
+	r->e.ops->close(&r->e);
+	pthread_cond_destroy(&r->cond);
+	pthread_mutex_destroy(&r->lock);
+}
+
+int32_t azb_emul_served_io(struct azb_emul_served *r, uint8_t op,
+			   uint32_t flags, uint64_t off, uint32_t len)
+{
+	azb_emul_submit(&r->em, 0, op, flags, off >> 9, len);
+	return azb_emul_wait(&r->em, 0);
+}

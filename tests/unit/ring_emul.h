@@ -60,4 +60,46 @@ void *azb_emul_slot(struct azb_emul *em, unsigned int tag);
 /* The commit function for q->commit. */
 int azb_emul_commit(struct azb_queue *q, bool wait, unsigned int wait_ms);
 
+/* One engine, one runtime queue and its emulated kernel side. */
+struct azb_emul_rig {
+	struct azb_engine	e;
+	struct azb_queue	q;
+	struct azb_emul		em;
+};
+
+/* Opens the engine on a dev_bytes device and builds the queue. */
+int azb_emul_rig_init(struct azb_emul_rig *r, const struct azb_engine_ops *ops,
+		      enum azb_poll_mode mode, unsigned int spin_us,
+		      unsigned int depth, uint32_t max_io_bytes,
+		      uint64_t dev_bytes);
+/* Starts the real poller thread on the queue. */
+void azb_emul_rig_start(struct azb_emul_rig *r);
+/* Stops the poller and frees everything. */
+void azb_emul_rig_stop(struct azb_emul_rig *r);
+
+/*
+ * An engine on a target served as the server serves it: the engine's
+ * queue_init, the real poller and queue_exit all run in one thread of the
+ * queue's own (engines such as odirect and nbd tie their state to it).
+ */
+struct azb_emul_served {
+	struct azb_engine	e;
+	struct azb_queue	q;
+	struct azb_emul		em;
+	pthread_t		thread;
+	pthread_mutex_t		lock;
+	pthread_cond_t		cond;
+	int			init;	/* 1: not yet; else queue_init's result */
+};
+
+/* Opens the engine on target and starts the queue: 0 or -errno. */
+int azb_emul_served_open(struct azb_emul_served *r,
+			 const struct azb_engine_ops *ops, const char *target,
+			 const struct azb_engine_opts *o, enum azb_poll_mode mode,
+			 unsigned int depth, uint32_t max_io_bytes);
+void azb_emul_served_close(struct azb_emul_served *r);
+/* One request on tag 0, waited for; returns the CQE's result. */
+int32_t azb_emul_served_io(struct azb_emul_served *r, uint8_t op,
+			   uint32_t flags, uint64_t off, uint32_t len);
+
 #endif

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "check.h"
 
 #define CTL		"build/bin/azbusectl"
 #define RUN		"build/bin/azbuse-run"
@@ -26,15 +27,6 @@
 #define OUT_MAX		16384
 
 extern char **environ;
-
-static int failures;
-
-#define FAIL(...) do {						\
-	fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);	\
-	fprintf(stderr, __VA_ARGS__);				\
-	fputc('\n', stderr);					\
-	failures++;						\
-} while (0)
 
 struct result {
 	int	status;		/* exit status, or -1 if killed */

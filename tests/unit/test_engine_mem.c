@@ -15,21 +15,13 @@
 #include <unistd.h>
 
 #include <azbuse.h>
+#include "check.h"
 
 #define CHUNK		(64ULL << 10)	/* the engine's allocation unit */
 #define MAX_IO		(1U << 20)
 /* Not a multiple of CHUNK: the last chunk is partly outside the disk. */
 #define DEV_BYTES	((8ULL << 20) + (12 << 10))
 #define GARBAGE		0xa5
-
-static int failures;
-
-#define FAIL(...) do {						\
-	fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);	\
-	fprintf(stderr, __VA_ARGS__);				\
-	fputc('\n', stderr);					\
-	failures++;						\
-} while (0)
 
 static const struct azb_engine_ops *ops;
 

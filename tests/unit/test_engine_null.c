@@ -9,17 +9,9 @@
 #include <string.h>
 
 #include <azbuse.h>
+#include "check.h"
 
 #define AZB_BUF_BYTES	(64 << 10)
-
-static int failures;
-
-#define FAIL(...) do {						\
-	fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);	\
-	fprintf(stderr, __VA_ARGS__);				\
-	fputc('\n', stderr);					\
-	failures++;						\
-} while (0)
 
 static void test_open(const struct azb_engine_ops *ops)
 {

@@ -22,21 +22,13 @@
 #include <unistd.h>
 
 #include "ring_emul.h"
+#include "check.h"
 
 #define DEPTH	32
 #define MAX_IO	(128U << 10)
 #define DEV	(16ULL << 20)
 #define STRIPE	(DEV / DEPTH)	/* one request's range per round */
 #define ROUNDS	40
-
-static int failures;
-
-#define FAIL(...) do {						\
-	fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);	\
-	fprintf(stderr, __VA_ARGS__);				\
-	fputc('\n', stderr);					\
-	failures++;						\
-} while (0)
 
 static const struct azb_engine_ops *ops;
 static char path[4096];
@@ -51,87 +43,14 @@ static uint64_t rnd(void)
 }
 
 /* A queue served by the real poller thread, as the server runs one. */
-struct rig {
-	struct azb_engine	e;
-	struct azb_queue	q;
-	struct azb_emul		em;
-	pthread_t		thread;
-	pthread_mutex_t		lock;
-	pthread_cond_t		cond;
-	int			init;	/* 1: not yet; else queue_init's result */
-};
-
-static void *rig_thread(void *arg)
-{
-	struct rig *r = arg;
-	int ret;
-
-	/* The engine's ring belongs to the thread that serves the queue. */
-	ret = azb_queue_init(&r->q, &r->e);
-	pthread_mutex_lock(&r->lock);
-	r->init = ret;
-	pthread_cond_broadcast(&r->cond);
-	pthread_mutex_unlock(&r->lock);
-	if (ret)
-		return NULL;
-	azb_poller_main(&r->q);
-	azb_queue_exit(&r->q);
-	return NULL;
-}
-
-static int rig_open(struct rig *r, const char *params, bool ro,
+static int rig_open(struct azb_emul_served *r, const char *params, bool ro,
 		    enum azb_poll_mode mode)
 {
 	struct azb_engine_opts o = {
 		.size = sizeof(o), .read_only = ro, .params = params,
 	};
-	int ret;
 
-	memset(r, 0, sizeof(*r));
-	r->e.ops = ops;
-	ret = ops->open(&r->e, path, &o);
-	if (ret)
-		return ret;
-	ret = azb_emul_init(&r->em, &r->q, DEPTH, MAX_IO, r->e.dev_bytes);
-	if (ret) {
-		ops->close(&r->e);
-		return ret;
-	}
-	r->q.poll = mode;
-	r->q.spin_us = 20;
-	r->init = 1;
-	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->cond, NULL);
-	pthread_create(&r->thread, NULL, rig_thread, r);
-	pthread_mutex_lock(&r->lock);
-	while (r->init == 1)
-		pthread_cond_wait(&r->cond, &r->lock);
-	ret = r->init;
-	pthread_mutex_unlock(&r->lock);
-	if (ret) {
-		pthread_join(r->thread, NULL);
-		azb_emul_exit(&r->em);
-		ops->close(&r->e);
-	}
-	return ret;
-}
-
-static void rig_close(struct rig *r)
-{
-	r->q.stop = true;
-	pthread_join(r->thread, NULL);
-	azb_emul_exit(&r->em);
-	ops->close(&r->e);
-	pthread_cond_destroy(&r->cond);
-	pthread_mutex_destroy(&r->lock);
-}
-
-/* One request, waited for; returns the CQE's result. */
-static int32_t rig_io(struct rig *r, uint8_t op, uint32_t flags, uint64_t off,
-		      uint32_t len)
-{
-	azb_emul_submit(&r->em, 0, op, flags, off >> 9, len);
-	return azb_emul_wait(&r->em, 0);
+	return azb_emul_served_open(r, ops, path, &o, mode, DEPTH, MAX_IO);
 }
 
 static int make_file(uint64_t bytes)
@@ -254,7 +173,7 @@ static void test_data(const char *params, enum azb_poll_mode mode,
 	uint64_t off[DEPTH];
 	uint32_t len[DEPTH];
 	uint8_t op[DEPTH];
-	struct rig r;
+	struct azb_emul_served r;
 	int rc, fd;
 
 	if (make_file(DEV))
@@ -320,7 +239,7 @@ static void test_data(const char *params, enum azb_poll_mode mode,
 				     len[t], (unsigned long long)off[t]);
 		}
 	}
-	rig_close(&r);
+	azb_emul_served_close(&r);
 	if (r.em.bad)
 		FAIL("%s: the ring refused %llu completions", name,
 		     (unsigned long long)r.em.bad);
@@ -341,7 +260,7 @@ static void test_space(void)
 	const uint32_t mib = 1U << 20, big = 4U << 20;
 	uint64_t before, after;
 	unsigned char *slot;
-	struct rig r;
+	struct azb_emul_served r;
 	uint32_t i;
 	int32_t rc;
 
@@ -354,79 +273,79 @@ static void test_space(void)
 	if (!(r.e.dev_flags & AZB_DEV_DISCARD) ||
 	    !(r.e.dev_flags & AZB_DEV_WRITE_ZEROES)) {
 		printf("space: the file system cannot punch holes or zero ranges: skipped\n");
-		rig_close(&r);
+		azb_emul_served_close(&r);
 		return;
 	}
 	slot = azb_emul_slot(&r.em, 0);
 	/* 4 MiB of data, 4 MiB-aligned: whole file system blocks. */
 	for (i = 0; i < big; i += MAX_IO) {
 		memset(slot, 0x5a, MAX_IO);
-		rc = rig_io(&r, AZBUSE_OP_WRITE, 0, big + i, MAX_IO);
+		rc = azb_emul_served_io(&r, AZBUSE_OP_WRITE, 0, big + i, MAX_IO);
 		if (rc != (int32_t)MAX_IO)
 			FAIL("write at %u: %d", big + i, rc);
 	}
 	before = file_blocks();
-	rc = rig_io(&r, AZBUSE_OP_WRITE_ZEROES, AZBUSE_IO_F_NOUNMAP, big, mib);
+	rc = azb_emul_served_io(&r, AZBUSE_OP_WRITE_ZEROES, AZBUSE_IO_F_NOUNMAP, big, mib);
 	after = file_blocks();
 	if (rc != (int32_t)mib || after + mib / 2 < before)
 		FAIL("NOUNMAP write-zeroes: %d, allocation %llu -> %llu",
 		     rc, (unsigned long long)before, (unsigned long long)after);
 	before = after;
-	rc = rig_io(&r, AZBUSE_OP_DISCARD, 0, big + mib, 2 * mib);
+	rc = azb_emul_served_io(&r, AZBUSE_OP_DISCARD, 0, big + mib, 2 * mib);
 	after = file_blocks();
 	if (rc != (int32_t)(2 * mib) || after + mib > before)
 		FAIL("discard of 2 MiB: %d, allocation %llu -> %llu",
 		     rc, (unsigned long long)before, (unsigned long long)after);
 	before = after;
-	rc = rig_io(&r, AZBUSE_OP_WRITE_ZEROES, 0, big + 3 * mib, mib);
+	rc = azb_emul_served_io(&r, AZBUSE_OP_WRITE_ZEROES, 0, big + 3 * mib, mib);
 	after = file_blocks();
 	if (rc != (int32_t)mib || after + mib / 2 > before)
 		FAIL("write-zeroes that may unmap: %d, allocation %llu -> %llu",
 		     rc, (unsigned long long)before, (unsigned long long)after);
 	for (i = 0; i < big; i += MAX_IO) {
 		memset(slot, 0xa5, MAX_IO);
-		rc = rig_io(&r, AZBUSE_OP_READ, 0, big + i, MAX_IO);
+		rc = azb_emul_served_io(&r, AZBUSE_OP_READ, 0, big + i, MAX_IO);
 		if (rc != (int32_t)MAX_IO || slot[0] ||
 		    memcmp(slot, slot + 1, MAX_IO - 1))
 			FAIL("read of zeroed range at %u: %d or not zeros",
 			     big + i, rc);
 	}
-	rig_close(&r);
+	azb_emul_served_close(&r);
 }
 
 /* Errors: past a file that shrank (a short read, then none), read-only. */
 static void test_errors(void)
 {
-	struct rig r;
+	struct azb_emul_served r;
 	int32_t rc;
 
 	if (make_file(DEV) || rig_open(&r, NULL, false, AZB_POLL_ADAPTIVE))
 		return;
 	if (truncate(path, DEV - 6144))
 		FAIL("truncate: %s", strerror(errno));
-	rc = rig_io(&r, AZBUSE_OP_READ, 0, DEV - 8192, 8192);
+	rc = azb_emul_served_io(&r, AZBUSE_OP_READ, 0, DEV - 8192, 8192);
 	if (rc != -EIO)
 		FAIL("read across the file's new end: %d, want -EIO", rc);
-	rc = rig_io(&r, AZBUSE_OP_READ, 0, DEV - 16384, 8192);
+	rc = azb_emul_served_io(&r, AZBUSE_OP_READ, 0, DEV - 16384, 8192);
 	if (rc != 8192)
 		FAIL("read before the file's end: %d, want 8192", rc);
-	rig_close(&r);
+	azb_emul_served_close(&r);
 
 	if (make_file(DEV) || rig_open(&r, NULL, true, AZB_POLL_SLEEP))
 		return;
-	rc = rig_io(&r, AZBUSE_OP_WRITE, 0, 0, 4096);
+	rc = azb_emul_served_io(&r, AZBUSE_OP_WRITE, 0, 0, 4096);
 	if (rc != -EROFS)
 		FAIL("write to a read-only target: %d, want -EROFS", rc);
-	rc = rig_io(&r, AZBUSE_OP_DISCARD, 0, 0, 4096);
+	rc = azb_emul_served_io(&r, AZBUSE_OP_DISCARD, 0, 0, 4096);
 	if (rc != -EROFS)
 		FAIL("discard on a read-only target: %d, want -EROFS", rc);
-	rc = rig_io(&r, AZBUSE_OP_READ, 0, 0, 4096);
+	rc = azb_emul_served_io(&r, AZBUSE_OP_READ, 0, 0, 4096);
 	if (rc != 4096)
 		FAIL("read of a read-only target: %d", rc);
-	rc = rig_io(&r, AZBUSE_OP_FLUSH, 0, 0, 0);
+	rc = azb_emul_served_io(&r, AZBUSE_OP_FLUSH, 0, 0, 0);
 	if (rc)
 		FAIL("flush of a read-only target: %d", rc);
-	rig_close(&r);
+	azb_emul_served_close(&r);
 }
 
 /* Skips unless O_DIRECT and io_uring work here. */
@@ -457,7 +376,7 @@ static void check_usable(void)
 int main(void)
 {
 	const char *dir = getenv("TMPDIR");
-	struct rig r;
+	struct azb_emul_served r;
 
 	ops = azb_engine_find("odirect");
 	if (!ops) {
@@ -475,7 +394,7 @@ int main(void)
 	test_errors();
 	/* SQPOLL may be refused (old kernel, no privilege): then skipped. */
 	if (!make_file(DEV) && !rig_open(&r, "sqpoll", false, AZB_POLL_BUSY)) {
-		rig_close(&r);
+		azb_emul_served_close(&r);
 		test_data("sqpoll", AZB_POLL_BUSY, "sqpoll");
 	} else {
 		printf("sqpoll: no SQPOLL ring here: skipped\n");

@@ -10,15 +10,7 @@
 
 #include <azbuse.h>
 #include <uapi/linux/azbuse.h>
-
-static int failures;
-
-#define FAIL(...) do {						\
-	fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);	\
-	fprintf(stderr, __VA_ARGS__);				\
-	fputc('\n', stderr);					\
-	failures++;						\
-} while (0)
+#include "check.h"
 
 static void size_ok(const char *s, uint64_t want)
 {

@@ -14,17 +14,7 @@
 #include <numa.h>
 #include <numaif.h>
 #include "placement.h"
-
-static int failures;
-
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		failures++; \
-		fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-	} \
-} while (0)
+#include "check.h"
 
 /* Two CPUs this process may run on, for the cases that need them. */
 static int cpu_a = -1, cpu_b = -1;

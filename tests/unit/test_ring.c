@@ -9,21 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ring_emul.h"
+#include "check.h"
 
 #define DEPTH	32
 #define MAX_IO	(64u << 10)
 #define DEV	(16ull << 20)
-
-static int failures;
-
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		failures++; \
-		fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-	} \
-} while (0)
 
 /* A recording engine: completes at once and remembers what it saw. */
 static uint32_t seen_flags[DEPTH];
@@ -52,44 +42,11 @@ static const struct azb_engine_ops rec_ops = {
 	.open = rec_open, .queue = rec_queue,
 };
 
-struct rig {
-	struct azb_engine e;
-	struct azb_queue q;
-	struct azb_emul em;
-};
-
-static int rig_init(struct rig *r, const struct azb_engine_ops *ops,
+/* Every rig here: the queue's poll mode and a 20 us adaptive spin. */
+static int rig_init(struct azb_emul_rig *r, const struct azb_engine_ops *ops,
 		    enum azb_poll_mode mode)
 {
-	struct azb_engine_opts o = { .size = sizeof(o), .dev_bytes = DEV };
-	int ret;
-
-	memset(r, 0, sizeof(*r));
-	r->e.ops = ops;
-	ret = ops->open(&r->e, NULL, &o);
-	if (ret)
-		return ret;
-	ret = azb_emul_init(&r->em, &r->q, DEPTH, MAX_IO, DEV);
-	if (ret)
-		return ret;
-	r->q.poll = mode;
-	r->q.spin_us = 20;
-	return azb_queue_init(&r->q, &r->e);
-}
-
-static void rig_start(struct rig *r)
-{
-	pthread_create(&r->q.thread, NULL, azb_poller_main, &r->q);
-}
-
-static void rig_stop(struct rig *r)
-{
-	r->q.stop = true;
-	pthread_join(r->q.thread, NULL);
-	azb_queue_exit(&r->q);
-	if (r->e.ops->close)
-		r->e.ops->close(&r->e);
-	azb_emul_exit(&r->em);
+	return azb_emul_rig_init(r, ops, mode, 20, DEPTH, MAX_IO, DEV);
 }
 
 static uint64_t rnd(uint64_t *s)
@@ -104,14 +61,14 @@ static void test_integrity(enum azb_poll_mode mode)
 {
 	static unsigned char ref[DEV];
 	uint64_t seed = 0x9e3779b97f4a7c15ull;
-	struct rig r;
+	struct azb_emul_rig r;
 	unsigned int round, t, bad = 0;
 	uint64_t sect[DEPTH];
 	uint32_t len[DEPTH];
 
 	memset(ref, 0, sizeof(ref));
 	CHECK(rig_init(&r, azb_engine_find("mem"), mode) == 0, "rig");
-	rig_start(&r);
+	azb_emul_rig_start(&r);
 	for (round = 0; round < 50; round++) {
 		/* A full queue of writes to disjoint ranges, then read back. */
 		for (t = 0; t < DEPTH; t++) {
@@ -149,34 +106,34 @@ static void test_integrity(enum azb_poll_mode mode)
 	      (unsigned long long)r.em.bad);
 	CHECK(r.q.stats.ios[AZB_OP_WRITE] == 50 * DEPTH, "write count %llu",
 	      (unsigned long long)r.q.stats.ios[AZB_OP_WRITE]);
-	rig_stop(&r);
+	azb_emul_rig_stop(&r);
 }
 
 /* Requests published together complete with one commit, not one each. */
 static void test_batching(void)
 {
-	struct rig r;
+	struct azb_emul_rig r;
 	unsigned int t;
 
 	CHECK(rig_init(&r, azb_engine_find("null"), AZB_POLL_SLEEP) == 0,
 	      "rig");
 	for (t = 0; t < DEPTH; t++)
 		azb_emul_submit(&r.em, t, AZBUSE_OP_READ, 0, t * 8, 4096);
-	rig_start(&r);
+	azb_emul_rig_start(&r);
 	for (t = 0; t < DEPTH; t++)
 		CHECK(azb_emul_wait(&r.em, t) == 4096, "null read");
 	CHECK(r.q.stats.batches == 1, "%u requests took %llu commits",
 	      DEPTH, (unsigned long long)r.q.stats.batches);
-	rig_stop(&r);
+	azb_emul_rig_stop(&r);
 }
 
 static void test_flags(void)
 {
-	struct rig r;
+	struct azb_emul_rig r;
 
 	seen_n = 0;
 	CHECK(rig_init(&r, &rec_ops, AZB_POLL_BUSY) == 0, "rig");
-	rig_start(&r);
+	azb_emul_rig_start(&r);
 	azb_emul_submit(&r.em, 0, AZBUSE_OP_WRITE,
 			AZBUSE_IO_F_FUA | AZBUSE_IO_F_SYNC, 0, 4096);
 	azb_emul_wait(&r.em, 0);
@@ -194,19 +151,19 @@ static void test_flags(void)
 	CHECK(seen_op[2] == AZB_OP_READ &&
 	      seen_flags[2] == (AZB_IO_RAHEAD | AZB_IO_META),
 	      "read flags %#x", seen_flags[2]);
-	rig_stop(&r);
+	azb_emul_rig_stop(&r);
 }
 
 /* A broken kernel side: every bad SQE gets an error, the poller lives. */
 static void test_hostile(void)
 {
-	struct rig r;
+	struct azb_emul_rig r;
 	struct azbuse_sqe e;
 	uint64_t before;
 
 	CHECK(rig_init(&r, azb_engine_find("mem"), AZB_POLL_ADAPTIVE) == 0,
 	      "rig");
-	rig_start(&r);
+	azb_emul_rig_start(&r);
 	azb_emul_submit(&r.em, 0, 99, 0, 0, 4096);
 	CHECK(azb_emul_wait(&r.em, 0) == -EOPNOTSUPP, "unknown op");
 	azb_emul_submit(&r.em, 1, AZBUSE_OP_READ, 0, 0, MAX_IO + 512);
@@ -232,7 +189,7 @@ static void test_hostile(void)
 	CHECK(azb_emul_wait(&r.em, 6) == 4096, "read after a bad tag");
 	CHECK(r.em.commits > before, "no commit after bad tag");
 	CHECK(r.em.bad == 1, "bad CQEs %llu", (unsigned long long)r.em.bad);
-	rig_stop(&r);
+	azb_emul_rig_stop(&r);
 }
 
 int main(void)

@@ -15,65 +15,25 @@
 #include <time.h>
 #include <unistd.h>
 #include "ring_emul.h"
+#include "check.h"
 
 #define DEPTH	64
 #define MAX_IO	(64u << 10)
 #define DEV	(16ull << 20)
 
-static int failures;
-
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		failures++; \
-		fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-	} \
-} while (0)
-
-struct rig {
-	struct azb_engine e;
-	struct azb_queue q;
-	struct azb_emul em;
-};
-
-static void rig_init(struct rig *r, enum azb_poll_mode mode,
+/* A null engine behind the real poller; any failure ends the test. */
+static void rig_init(struct azb_emul_rig *r, enum azb_poll_mode mode,
 		     unsigned int spin_us)
 {
-	struct azb_engine_opts o = { .size = sizeof(o), .dev_bytes = DEV };
-
-	memset(r, 0, sizeof(*r));
-	r->e.ops = azb_engine_find("null");
-	if (r->e.ops->open(&r->e, NULL, &o) ||
-	    azb_emul_init(&r->em, &r->q, DEPTH, MAX_IO, DEV)) {
+	if (azb_emul_rig_init(r, azb_engine_find("null"), mode, spin_us,
+			      DEPTH, MAX_IO, DEV)) {
 		fprintf(stderr, "test_stats: rig setup failed\n");
 		exit(1);
 	}
-	r->q.poll = mode;
-	r->q.spin_us = spin_us;
-	if (azb_queue_init(&r->q, &r->e)) {
-		fprintf(stderr, "test_stats: azb_queue_init failed\n");
-		exit(1);
-	}
-}
-
-static void rig_start(struct rig *r)
-{
-	pthread_create(&r->q.thread, NULL, azb_poller_main, &r->q);
-}
-
-static void rig_stop(struct rig *r)
-{
-	r->q.stop = true;
-	pthread_join(r->q.thread, NULL);
-	azb_queue_exit(&r->q);
-	if (r->e.ops->close)
-		r->e.ops->close(&r->e);
-	azb_emul_exit(&r->em);
 }
 
 /* The emulated kernel's own counts: COMMIT calls, and those that waited. */
-static void emul_counts(struct rig *r, uint64_t *commits, uint64_t *waits)
+static void emul_counts(struct azb_emul_rig *r, uint64_t *commits, uint64_t *waits)
 {
 	pthread_mutex_lock(&r->em.lock);
 	*commits = r->em.commits;
@@ -81,7 +41,7 @@ static void emul_counts(struct rig *r, uint64_t *commits, uint64_t *waits)
 	pthread_mutex_unlock(&r->em.lock);
 }
 
-static struct azb_queue_stats stats(struct rig *r)
+static struct azb_queue_stats stats(struct azb_emul_rig *r)
 {
 	struct azb_queue_stats st;
 
@@ -98,7 +58,7 @@ static uint64_t now_ns(clockid_t id)
 }
 
 /* CPU time the poller thread has used. */
-static uint64_t poller_cpu_ns(struct rig *r)
+static uint64_t poller_cpu_ns(struct azb_emul_rig *r)
 {
 	clockid_t id;
 
@@ -113,7 +73,7 @@ static void msleep(unsigned int ms)
 }
 
 /* n reads, published together, completed before returning. */
-static void burst(struct rig *r, unsigned int n)
+static void burst(struct azb_emul_rig *r, unsigned int n)
 {
 	unsigned int t;
 
@@ -142,14 +102,14 @@ static void test_batch_and_depth(void)
 {
 	struct azb_queue_stats st;
 	uint64_t commits, waits;
-	struct rig r;
+	struct azb_emul_rig r;
 	unsigned int t;
 
 	rig_init(&r, AZB_POLL_SLEEP, 0);
 	for (t = 0; t < 32; t++)
 		azb_emul_submit(&r.em, t, t % 2 ? AZBUSE_OP_WRITE : AZBUSE_OP_READ,
 				0, t * 8, 4096 * (1 + t % 2));
-	rig_start(&r);
+	azb_emul_rig_start(&r);
 	for (t = 0; t < 32; t++)
 		azb_emul_wait(&r.em, t);
 	msleep(20);
@@ -169,7 +129,7 @@ static void test_batch_and_depth(void)
 	CHECK(st.batches == 1, "32 completions took %llu commits",
 	      (unsigned long long)st.batches);
 	/* The runtime counts what the kernel side saw. */
-	rig_stop(&r);
+	azb_emul_rig_stop(&r);
 	st = stats(&r);
 	commits = r.em.commits;
 	waits = r.em.waits;
@@ -189,11 +149,11 @@ static void test_busy_calls(void)
 {
 	uint64_t c0, w0, c1, w1, ios;
 	struct azb_queue_stats st;
-	struct rig r;
+	struct azb_emul_rig r;
 	unsigned int round;
 
 	rig_init(&r, AZB_POLL_BUSY, 0);
-	rig_start(&r);
+	azb_emul_rig_start(&r);
 	for (round = 0; round < 200; round++)
 		burst(&r, 1 + round % DEPTH);
 	msleep(20);
@@ -215,7 +175,7 @@ static void test_busy_calls(void)
 	printf("  busy: %llu I/Os, %llu commits (%.3f per I/O), 0 waits\n",
 	       (unsigned long long)ios, (unsigned long long)c0,
 	       (double)c0 / (double)ios);
-	rig_stop(&r);
+	azb_emul_rig_stop(&r);
 }
 
 /*
@@ -225,10 +185,10 @@ static void test_busy_calls(void)
 static void test_adaptive_spin(void)
 {
 	uint64_t c, w0, w1, t0, cpu;
-	struct rig r;
+	struct azb_emul_rig r;
 
 	rig_init(&r, AZB_POLL_ADAPTIVE, 300000);
-	rig_start(&r);
+	azb_emul_rig_start(&r);
 	burst(&r, 4);
 	emul_counts(&r, &c, &w0);
 	cpu = poller_cpu_ns(&r);
@@ -245,11 +205,11 @@ static void test_adaptive_spin(void)
 		emul_counts(&r, &c, &w1);
 	}
 	CHECK(w1 > w0, "a 300 ms spin never ended in a sleep");
-	rig_stop(&r);
+	azb_emul_rig_stop(&r);
 
 	/* The last completions may go back in the call that sleeps. */
 	rig_init(&r, AZB_POLL_ADAPTIVE, 0);
-	rig_start(&r);
+	azb_emul_rig_start(&r);
 	burst(&r, 4);
 	msleep(20);
 	cpu = poller_cpu_ns(&r);
@@ -259,7 +219,7 @@ static void test_adaptive_spin(void)
 	CHECK(w1 > 0 && cpu < 10000000ull,
 	      "spin 0: %llu sleeps, %llu ns of CPU in 100 ms",
 	      (unsigned long long)w1, (unsigned long long)cpu);
-	rig_stop(&r);
+	azb_emul_rig_stop(&r);
 }
 
 /* Idle CPU: sleeping and adaptive pollers use next to none; busy all. */
@@ -273,10 +233,10 @@ static void test_idle_cpu(void)
 
 	for (i = 0; i < 3; i++) {
 		uint64_t cpu0, cpu, wall0, wall;
-		struct rig r;
+		struct azb_emul_rig r;
 
 		rig_init(&r, modes[i], 50);
-		rig_start(&r);
+		azb_emul_rig_start(&r);
 		burst(&r, 8);
 		msleep(20);
 		cpu0 = poller_cpu_ns(&r);
@@ -294,7 +254,7 @@ static void test_idle_cpu(void)
 			CHECK(cpu < wall / 50, "idle %s poller used %llu ns of %llu",
 			      names[i], (unsigned long long)cpu,
 			      (unsigned long long)wall);
-		rig_stop(&r);
+		azb_emul_rig_stop(&r);
 	}
 }
 
@@ -303,11 +263,11 @@ static void test_busy_idle_time(void)
 {
 	struct azb_queue_stats st;
 	uint64_t start, t0, life;
-	struct rig r;
+	struct azb_emul_rig r;
 
 	rig_init(&r, AZB_POLL_BUSY, 0);
 	start = now_ns(CLOCK_MONOTONIC_COARSE);
-	rig_start(&r);
+	azb_emul_rig_start(&r);
 	msleep(200);
 	st = stats(&r);
 	CHECK(st.idle_ns >= 150000000ull && st.busy_ns == 0,
@@ -316,7 +276,7 @@ static void test_busy_idle_time(void)
 	t0 = now_ns(CLOCK_MONOTONIC);
 	while (now_ns(CLOCK_MONOTONIC) - t0 < 300000000ull)
 		burst(&r, DEPTH);
-	rig_stop(&r);
+	azb_emul_rig_stop(&r);
 	st = stats(&r);
 	life = now_ns(CLOCK_MONOTONIC_COARSE) - start;
 	CHECK(st.busy_ns > 0, "300 ms of load counted no busy time");
