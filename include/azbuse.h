@@ -242,10 +242,11 @@ struct azb_server_opts {
 	const char	*engine_params;	/* struct azb_engine_opts.params */
 	/* Since 0.2 (size tells): */
 	/*
-	 * CPUs the pollers may run on ("0-3,8"), or NULL: those the calling
-	 * thread may run on.  Each poller runs on its queue's CPUs among
-	 * these (see azb_server_queue_cpus()).  azb_server_create() fails
-	 * with -EINVAL if the list is malformed or holds no usable CPU.
+	 * CPUs the pollers may run on ("0-3,8"), or NULL: those the
+	 * program's threads may run on.  Each poller runs on its queue's
+	 * CPUs among these (see azb_server_queue_cpus()).
+	 * azb_server_create() fails with -EINVAL if the list is malformed
+	 * or holds no usable CPU.
 	 */
 	const char	*cpus;
 };

@@ -52,7 +52,11 @@ void azb_placement_free(struct azb_placement *p)
 	azb_free(p);
 }
 
-/* The CPUs pollers may use: cpus if given, else this thread's. */
+/*
+ * The CPUs pollers may use: cpus if given, else those of the process (the
+ * union of its threads' affinities: a program that pinned the thread
+ * creating the server to one CPU has not put its pollers there).
+ */
 static int azb_placement_usable(struct azb_placement *p, const char *cpus)
 {
 	hwloc_const_cpuset_t allowed = hwloc_topology_get_allowed_cpuset(p->topo);
@@ -60,7 +64,7 @@ static int azb_placement_usable(struct azb_placement *p, const char *cpus)
 	if (cpus) {
 		if (!*cpus || hwloc_bitmap_list_sscanf(p->usable, cpus) < 0)
 			return -EINVAL;
-	} else if (hwloc_get_cpubind(p->topo, p->usable, HWLOC_CPUBIND_THREAD)) {
+	} else if (hwloc_get_cpubind(p->topo, p->usable, HWLOC_CPUBIND_PROCESS)) {
 		hwloc_bitmap_copy(p->usable, allowed);
 	}
 	/* Offline CPUs and those a cgroup withholds drop out. */

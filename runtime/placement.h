@@ -19,7 +19,7 @@ struct azb_placement;
 
 /*
  * Loads the machine's topology.  cpus ("0-3,8", or NULL: the CPUs the
- * calling thread may run on) limits where pollers run; CPUs in it that are
+ * process's threads may run on) limits where pollers run; CPUs in it that are
  * offline or withheld by a cgroup are left out.  -EINVAL if it is
  * malformed or leaves no CPU.
  */
