@@ -34,7 +34,7 @@ apt-get update -q >/dev/null
 
 pkgs=(build-essential make gcc pkg-config kmod cpio xz-utils zstd
       busybox-static qemu-system-x86 fio util-linux bc e2fsprogs dmsetup
-      liburing-dev libnuma-dev libhwloc-dev libjemalloc-dev
+      liburing-dev libnuma-dev libhwloc-dev libjemalloc-dev libnbd-dev
       dkms dpkg-dev groff-base man-db python3 strace
       nbdkit nbd-client gnuplot-nox)
 apt-get install -y -q --no-install-recommends "${pkgs[@]}" >/dev/null

@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * nbd: serves the device from an NBD server (qemu-nbd, nbdkit and its
+ * plugins, another host's export) through libnbd, one connection per
+ * queue, every command asynchronous.
+ *
+ * TARGET is an NBD URI: nbd://HOST[:PORT]/EXPORT, nbds://... (TLS), or
+ * nbd+unix:///EXPORT?socket=PATH.  open() connects once to learn the
+ * export (size, block size, what it supports) and each queue's poller then
+ * opens its own connection in queue_init() and makes every later call on
+ * it: libnbd's state machine runs in that poller only, so no thread of
+ * libnbd's own hands completions over.
+ *
+ * Commands read and write the request's arena slot directly.  A completion
+ * callback only notes that the command finished (libnbd forbids calling
+ * the handle from inside its callbacks); reap() then completes the request
+ * or issues its next step, outside libnbd.  Ops and flags:
+ *   READ, WRITE    NBD_CMD_READ / WRITE; FUA -> NBD_CMD_FLAG_FUA, or a
+ *                  FLUSH after the write completes when the server has no
+ *                  FUA; PREFLUSH -> a FLUSH that completes before the write
+ *                  is sent (NBD orders nothing between commands in flight)
+ *   FLUSH          NBD_CMD_FLUSH (a server without it has no cache to
+ *                  flush: success)
+ *   DISCARD        NBD_CMD_TRIM, offered only if the server has it
+ *   WRITE_ZEROES   NBD_CMD_WRITE_ZEROES, NOUNMAP -> NBD_CMD_FLAG_NO_HOLE,
+ *                  offered only if the server has it
+ * An error from the server reaches the kernel as its errno; a lost
+ * connection fails the requests in flight and every later one with EIO
+ * (ENOTCONN from libnbd) instead of hanging.
+ *
+ * A FLUSH covers only the writes of its own connection unless the server
+ * says otherwise (multi-conn), so a writable export without multi-conn is
+ * served through one queue only.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <libnbd.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engines.h"
+
+/* What the export offers, learned once in open(). */
+struct azb_nbd {
+	char		*uri;
+	uint64_t	size;
+	bool		read_only;
+	bool		can_flush;
+	bool		can_fua;
+	bool		can_trim;
+	bool		can_zero;
+	bool		multi_conn;
+};
+
+/* Steps of one request, in order; each is one NBD command or none. */
+enum azb_nbd_step {
+	AZB_NBD_PREFLUSH,
+	AZB_NBD_MAIN,
+	AZB_NBD_POSTFLUSH,
+	AZB_NBD_DONE,
+};
+
+/* Per-request state, in the request's engine space. */
+struct azb_nbd_io {
+	struct azb_io		*io;
+	struct azb_nbd_queue	*nq;
+	uint8_t			step;	/* enum azb_nbd_step in flight */
+	int			err;	/* first error, -errno */
+};
+
+struct azb_nbd_queue {
+	struct nbd_handle	*h;
+	const struct azb_nbd	*nbd;
+	/* Requests whose command finished, for reap() to move on. */
+	struct azb_nbd_io	**done;
+	unsigned int		nr_done;
+	unsigned int		depth;
+};
+
+/* libnbd's message for the last failed call, for one-line errors. */
+static const char *azb_nbd_error(void)
+{
+	const char *m = nbd_get_error();
+
+	return m ? m : "unknown error";
+}
+
+/* -errno of the last failed libnbd call; EIO when it names none. */
+static int azb_nbd_errno(void)
+{
+	int e = nbd_get_errno();
+
+	return e > 0 ? -e : -EIO;
+}
+
+/* A connected handle, or NULL after printing why not. */
+static struct nbd_handle *azb_nbd_connect(const char *uri, const char *who)
+{
+	struct nbd_handle *h = nbd_create();
+
+	if (!h) {
+		fprintf(stderr, "nbd engine: %s: %s\n", who, azb_nbd_error());
+		return NULL;
+	}
+	if (nbd_connect_uri(h, uri) == -1) {
+		fprintf(stderr, "nbd engine: %s: cannot connect to %s: %s\n",
+			who, uri, azb_nbd_error());
+		nbd_close(h);
+		return NULL;
+	}
+	return h;
+}
+
+static int azb_nbd_open(struct azb_engine *e, const char *target,
+			const struct azb_engine_opts *o)
+{
+	struct nbd_handle *h;
+	struct azb_nbd *nbd;
+	int64_t size, min_bs;
+
+	if (!target) {
+		fprintf(stderr, "nbd engine: an NBD URI is required (nbd://HOST/EXPORT or nbd+unix:///EXPORT?socket=PATH)\n");
+		return -EINVAL;
+	}
+	if (o->params && *o->params) {
+		fprintf(stderr, "nbd engine: unknown option '%s'\n", o->params);
+		return -EINVAL;
+	}
+	nbd = calloc(1, sizeof(*nbd));
+	if (!nbd)
+		return -ENOMEM;
+	nbd->uri = strdup(target);
+	if (!nbd->uri) {
+		free(nbd);
+		return -ENOMEM;
+	}
+	h = azb_nbd_connect(target, "export");
+	if (!h) {
+		free(nbd->uri);
+		free(nbd);
+		return -EIO;
+	}
+	size = nbd_get_size(h);
+	min_bs = nbd_get_block_size(h, LIBNBD_SIZE_MINIMUM);
+	nbd->size = size > 0 ? (uint64_t)size : 0;
+	nbd->read_only = nbd_is_read_only(h) == 1;
+	nbd->can_flush = nbd_can_flush(h) == 1;
+	nbd->can_fua = nbd_can_fua(h) == 1;
+	nbd->can_trim = nbd_can_trim(h) == 1;
+	nbd->can_zero = nbd_can_zero(h) == 1;
+	nbd->multi_conn = nbd_can_multi_conn(h) == 1;
+	nbd_close(h);
+
+	if (nbd->size < 4096) {
+		fprintf(stderr, "nbd engine: %s: export of %" PRId64 " bytes is too small to serve\n",
+			target, size);
+		free(nbd->uri);
+		free(nbd);
+		return -EINVAL;
+	}
+	if (nbd->read_only && !o->read_only)
+		fprintf(stderr, "nbd engine: %s is read-only: serving it read-only\n",
+			target);
+	e->priv = nbd;
+	/* Whole blocks only: the device cannot be larger than the export. */
+	e->dev_bytes = nbd->size & ~4095ULL;
+	/* The server's smallest block, when it is one the kernel takes. */
+	e->logical_bs = min_bs >= 512 && min_bs <= 4096 &&
+			!(min_bs & (min_bs - 1)) ? (uint32_t)min_bs : 0;
+	e->dev_flags = 0;
+	if (nbd->read_only)
+		e->dev_flags |= AZB_DEV_READ_ONLY;
+	if (nbd->can_trim)
+		e->dev_flags |= AZB_DEV_DISCARD;
+	if (nbd->can_zero)
+		e->dev_flags |= AZB_DEV_WRITE_ZEROES;
+	return 0;
+}
+
+static void azb_nbd_close(struct azb_engine *e)
+{
+	struct azb_nbd *nbd = e->priv;
+
+	free(nbd->uri);
+	free(nbd);
+	e->priv = NULL;
+}
+
+static int azb_nbd_queue_init(struct azb_engine_queue *q)
+{
+	const struct azb_nbd *nbd = q->engine->priv;
+	struct azb_nbd_queue *nq;
+	char who[32];
+
+	if (q->qid > 0 && !nbd->multi_conn &&
+	    !(q->engine->dev_flags & AZB_DEV_READ_ONLY)) {
+		fprintf(stderr, "nbd engine: %s does not allow several writable connections (no multi-conn): serve it with -q 1\n",
+			nbd->uri);
+		return -EINVAL;
+	}
+	nq = calloc(1, sizeof(*nq));
+	if (!nq)
+		return -ENOMEM;
+	nq->done = calloc(q->depth, sizeof(*nq->done));
+	if (!nq->done) {
+		free(nq);
+		return -ENOMEM;
+	}
+	snprintf(who, sizeof(who), "queue %u", q->qid);
+	nq->h = azb_nbd_connect(nbd->uri, who);
+	if (!nq->h) {
+		free(nq->done);
+		free(nq);
+		return -EIO;
+	}
+	nq->nbd = nbd;
+	nq->depth = q->depth;
+	q->priv = nq;
+	return 0;
+}
+
+static void azb_nbd_queue_exit(struct azb_engine_queue *q)
+{
+	struct azb_nbd_queue *nq = q->priv;
+
+	/* Closing drops whatever is still in flight (the server is gone). */
+	nbd_close(nq->h);
+	free(nq->done);
+	free(nq);
+	q->priv = NULL;
+}
+
+/* Runs inside libnbd: only notes the result for reap(). */
+static int azb_nbd_cmd_done(void *user_data, int *error)
+{
+	struct azb_nbd_io *c = user_data;
+	struct azb_nbd_queue *nq = c->nq;
+
+	if (*error && !c->err)
+		c->err = -*error;
+	/* At most one command per request is in flight: room for all. */
+	nq->done[nq->nr_done++] = c;
+	return 1;	/* libnbd retires the command itself */
+}
+
+/* Issues step c->step; 0, 1 if the step has nothing to do, or -errno. */
+static int azb_nbd_issue(struct azb_nbd_queue *nq, struct azb_nbd_io *c)
+{
+	const struct azb_nbd *nbd = nq->nbd;
+	struct azb_io *io = c->io;
+	nbd_completion_callback cb = {
+		.callback = azb_nbd_cmd_done, .user_data = c,
+	};
+	bool fua = io->flags & AZB_IO_FUA;
+	uint32_t flags = fua && nbd->can_fua ? LIBNBD_CMD_FLAG_FUA : 0;
+	int64_t cookie;
+
+	switch (c->step) {
+	case AZB_NBD_PREFLUSH:
+		if (!(io->flags & AZB_IO_PREFLUSH) || !nbd->can_flush)
+			return 1;
+		cookie = nbd_aio_flush(nq->h, cb, 0);
+		break;
+	case AZB_NBD_POSTFLUSH:
+		/* FUA the server could not take with the command itself. */
+		if (!fua || nbd->can_fua || !nbd->can_flush ||
+		    io->op == AZB_OP_READ || io->op == AZB_OP_FLUSH)
+			return 1;
+		cookie = nbd_aio_flush(nq->h, cb, 0);
+		break;
+	case AZB_NBD_MAIN:
+		switch (io->op) {
+		case AZB_OP_READ:
+			cookie = nbd_aio_pread(nq->h, io->buf, io->len,
+					       io->offset, cb, 0);
+			break;
+		case AZB_OP_WRITE:
+			cookie = nbd_aio_pwrite(nq->h, io->buf, io->len,
+						io->offset, cb, flags);
+			break;
+		case AZB_OP_FLUSH:
+			if (!nbd->can_flush)
+				return 1;
+			cookie = nbd_aio_flush(nq->h, cb, 0);
+			break;
+		case AZB_OP_DISCARD:
+			if (!nbd->can_trim)
+				return -EOPNOTSUPP;
+			cookie = nbd_aio_trim(nq->h, io->len, io->offset, cb,
+					      flags);
+			break;
+		case AZB_OP_WRITE_ZEROES:
+			if (!nbd->can_zero)
+				return -EOPNOTSUPP;
+			if (io->flags & AZB_IO_NOUNMAP)
+				flags |= LIBNBD_CMD_FLAG_NO_HOLE;
+			cookie = nbd_aio_zero(nq->h, io->len, io->offset, cb,
+					      flags);
+			break;
+		default:
+			return -EOPNOTSUPP;
+		}
+		break;
+	default:
+		return 1;
+	}
+	return cookie == -1 ? azb_nbd_errno() : 0;
+}
+
+/*
+ * Issues the request's next step that has a command; 0 if one is in
+ * flight, else the request's result (it is over).
+ */
+static int azb_nbd_advance(struct azb_nbd_queue *nq, struct azb_nbd_io *c)
+{
+	int ret;
+
+	while (!c->err && c->step < AZB_NBD_DONE) {
+		ret = azb_nbd_issue(nq, c);
+		if (!ret)
+			return 0;
+		if (ret < 0)
+			c->err = ret;
+		else
+			c->step++;
+	}
+	return c->err;
+}
+
+static int azb_nbd_queue_io(struct azb_engine_queue *q, struct azb_io *io)
+{
+	struct azb_nbd_queue *nq = q->priv;
+	struct azb_nbd_io *c = io->engine_ctx;
+	int ret;
+
+	c->io = io;
+	c->nq = nq;
+	c->step = AZB_NBD_PREFLUSH;
+	c->err = 0;
+	ret = azb_nbd_advance(nq, c);
+	return c->step < AZB_NBD_DONE && !ret ? AZB_IO_QUEUED : ret;
+}
+
+/* Moves on every request whose command finished; returns how many ended. */
+static int azb_nbd_finish(struct azb_engine_queue *q, struct azb_nbd_queue *nq)
+{
+	int ended = 0;
+
+	while (nq->nr_done) {
+		struct azb_nbd_io *c = nq->done[--nq->nr_done];
+		int ret;
+
+		c->step++;
+		ret = azb_nbd_advance(nq, c);
+		if (c->step < AZB_NBD_DONE && !ret)
+			continue;
+		azb_io_complete(q, c->io, ret);
+		ended++;
+	}
+	return ended;
+}
+
+/* Lets libnbd send and receive what it can without blocking. */
+static void azb_nbd_progress(struct azb_nbd_queue *nq, int timeout_ms)
+{
+	unsigned int dir = nbd_aio_get_direction(nq->h);
+	struct pollfd p = { .fd = nbd_aio_get_fd(nq->h) };
+
+	if (p.fd < 0)
+		return;		/* dead: every command has been failed */
+	if (dir & LIBNBD_AIO_DIRECTION_READ)
+		p.events |= POLLIN;
+	if (dir & LIBNBD_AIO_DIRECTION_WRITE)
+		p.events |= POLLOUT;
+	if (!p.events || poll(&p, 1, timeout_ms) <= 0)
+		return;
+	/* Errors end in the dead state, which fails the commands. */
+	if (p.revents & (POLLIN | POLLHUP | POLLERR))
+		nbd_aio_notify_read(nq->h);
+	if (p.revents & POLLOUT)
+		nbd_aio_notify_write(nq->h);
+}
+
+static int azb_nbd_reap(struct azb_engine_queue *q)
+{
+	struct azb_nbd_queue *nq = q->priv;
+
+	azb_nbd_progress(nq, 0);
+	return azb_nbd_finish(q, nq);
+}
+
+static void azb_nbd_wait(struct azb_engine_queue *q, unsigned int timeout_us)
+{
+	struct azb_nbd_queue *nq = q->priv;
+
+	/* poll() counts milliseconds: round up, never down to a spin. */
+	if (!nq->nr_done)
+		azb_nbd_progress(nq, (int)((timeout_us + 999) / 1000));
+}
+
+const struct azb_engine_ops azb_engine_nbd = {
+	.name		= "nbd",
+	.help		= "an NBD server, by nbd:// or nbd+unix:// URI",
+	.version	= AZB_ENGINE_OPS_VERSION,
+	.flags		= AZB_ENGINE_F_NEEDS_TARGET,
+	.io_ctx_bytes	= sizeof(struct azb_nbd_io),
+	.open		= azb_nbd_open,
+	.close		= azb_nbd_close,
+	.queue_init	= azb_nbd_queue_init,
+	.queue_exit	= azb_nbd_queue_exit,
+	.queue		= azb_nbd_queue_io,
+	.reap		= azb_nbd_reap,
+	.wait		= azb_nbd_wait,
+};

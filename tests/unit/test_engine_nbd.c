@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The nbd engine against a real NBD server (nbdkit's memory plugin over a
+ * unix socket, with its log filter recording every command), served by
+ * the real poller: data round trips at full queue depth, every op and flag
+ * reaching the server as the NBD command and flag it maps to, a read-only
+ * export, a bad URI, and a server that dies under I/O (errors, no hang).
+ * Skips when nbdkit is not installed.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "ring_emul.h"
+#include "check.h"
+
+#define DEPTH	16
+#define MAX_IO	(128u << 10)
+#define DEV	(64ull << 20)
+
+static const struct azb_engine_ops *ops;
+static char dir[] = "/tmp/azb-test-nbd.XXXXXX";
+static char sock[256], logf[256], uri[512];
+static pid_t server = -1;
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void stop_server(void)
+{
+	if (server > 0) {
+		kill(server, SIGTERM);
+		waitpid(server, NULL, 0);
+	}
+	server = -1;
+	unlink(sock);
+}
+
+/* nbdkit memory 64M on a fresh socket, logging; extra: "-r" or NULL. */
+static int start_server(const char *extra)
+{
+	char logarg[300];
+	int i;
+
+	stop_server();
+	unlink(logf);
+	snprintf(logarg, sizeof(logarg), "logfile=%s", logf);
+	server = fork();
+	if (server < 0)
+		return -1;
+	if (!server) {
+		const char *argv[12];
+		int n = 0;
+
+		argv[n++] = "nbdkit";
+		argv[n++] = "-f";
+		argv[n++] = "-U";
+		argv[n++] = sock;
+		argv[n++] = "--filter=log";
+		if (extra)
+			argv[n++] = extra;
+		argv[n++] = "memory";
+		argv[n++] = "64M";
+		argv[n++] = logarg;
+		argv[n] = NULL;
+		execvp("nbdkit", (char **)argv);
+		_exit(127);
+	}
+	for (i = 0; i < 500; i++) {
+		struct stat st;
+		int status;
+
+		if (!stat(sock, &st))
+			return 0;
+		if (waitpid(server, &status, WNOHANG) == server) {
+			server = -1;
+			return -1;
+		}
+		usleep(10000);
+	}
+	return -1;
+}
+
+/*
+ * How many lines of the server's log contain every one of the words.  The
+ * log filter writes "connection=N Flush id=M ..." for a request and
+ * "...Flush id=M return=0" for its reply: " Flush id=" counts requests.
+ */
+static int log_count(const char *a, const char *b, const char *c)
+{
+	char line[1024];
+	int n = 0;
+	FILE *f = fopen(logf, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, a) && (!b || strstr(line, b)) &&
+		    (!c || strstr(line, c)))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* The server's log, for a failure to show what it saw. */
+static void dump_log(void)
+{
+	char line[1024];
+	FILE *f = fopen(logf, "r");
+
+	if (!f)
+		return;
+	fprintf(stderr, "the server's log (%s):\n", logf);
+	while (fgets(line, sizeof(line), f))
+		fprintf(stderr, "  %s", line);
+	fclose(f);
+}
+
+static int rig_open(struct azb_emul_served *r, const char *target, bool ro)
+{
+	struct azb_engine_opts o = { .size = sizeof(o), .read_only = ro };
+
+	return azb_emul_served_open(r, ops, target, &o, AZB_POLL_ADAPTIVE,
+				    DEPTH, MAX_IO);
+}
+
+/* Full-depth random writes and reads checked against a shadow copy. */
+static void test_data(void)
+{
+	static unsigned char shadow[DEV / 64];	/* first 1 MiB is used */
+	const uint64_t span = sizeof(shadow);
+	struct azb_emul_served r;
+	uint64_t off[DEPTH];
+	uint32_t len[DEPTH];
+	int round, t, rc;
+
+	if (rig_open(&r, uri, false)) {
+		FAIL("cannot serve %s", uri);
+		return;
+	}
+	CHECK(r.e.dev_bytes == DEV, "size %llu", (unsigned long long)r.e.dev_bytes);
+	CHECK(r.e.dev_flags & AZB_DEV_DISCARD, "memory plugin trims");
+	CHECK(r.e.dev_flags & AZB_DEV_WRITE_ZEROES, "memory plugin zeroes");
+	CHECK(!(r.e.dev_flags & AZB_DEV_READ_ONLY), "writable export");
+	memset(shadow, 0, sizeof(shadow));
+	for (round = 0; round < 40; round++) {
+		bool write = round % 2 == 0;
+
+		/* Disjoint ranges per round: one per tag, 4 KiB..64 KiB. */
+		for (t = 0; t < DEPTH; t++) {
+			len[t] = 4096 * (1 + rnd() % 16);
+			off[t] = (span / DEPTH) * t +
+				 4096 * (rnd() % ((span / DEPTH - len[t]) / 4096 + 1));
+			if (write) {
+				unsigned char *slot = azb_emul_slot(&r.em, t);
+				uint32_t i;
+
+				for (i = 0; i < len[t]; i++)
+					slot[i] = (unsigned char)rnd();
+				memcpy(shadow + off[t], slot, len[t]);
+			} else {
+				memset(azb_emul_slot(&r.em, t), 0x5a, len[t]);
+			}
+			azb_emul_submit(&r.em, t, write ? AZBUSE_OP_WRITE :
+					AZBUSE_OP_READ, 0, off[t] >> 9, len[t]);
+		}
+		for (t = 0; t < DEPTH; t++) {
+			rc = azb_emul_wait(&r.em, t);
+			CHECK(rc == (int32_t)len[t], "round %d tag %d: %d", round,
+			      t, rc);
+			if (!write)
+				CHECK(!memcmp(azb_emul_slot(&r.em, t),
+					      shadow + off[t], len[t]),
+				      "round %d tag %d: data differs", round, t);
+		}
+	}
+	azb_emul_served_close(&r);
+	CHECK(!r.em.bad, "%llu CQEs refused", (unsigned long long)r.em.bad);
+}
+
+/* Each op and flag reaches the server as its NBD command and flag. */
+static void test_ops(void)
+{
+	struct azb_emul_served r;
+	unsigned char *slot;
+	int rc, flushes, before = failures;
+
+	if (rig_open(&r, uri, false)) {
+		FAIL("cannot serve %s", uri);
+		return;
+	}
+	slot = azb_emul_slot(&r.em, 0);
+	memset(slot, 0xee, 65536);
+	rc = azb_emul_served_io(&r, AZBUSE_OP_WRITE, AZBUSE_IO_F_FUA, 1 << 20, 65536);
+	CHECK(rc == 65536, "FUA write: %d", rc);
+	CHECK(log_count(" Write id=", "offset=0x100000", "fua=1") == 1,
+	      "FUA write reached the server without fua=1");
+	flushes = log_count(" Flush id=", NULL, NULL);
+	rc = azb_emul_served_io(&r, AZBUSE_OP_FLUSH, 0, 0, 0);
+	CHECK(rc == 0, "flush: %d", rc);
+	CHECK(log_count(" Flush id=", NULL, NULL) == flushes + 1, "FLUSH not sent");
+	rc = azb_emul_served_io(&r, AZBUSE_OP_WRITE, AZBUSE_IO_F_PREFLUSH,
+				2 << 20, 4096);
+	CHECK(rc == 4096, "PREFLUSH write: %d", rc);
+	CHECK(log_count(" Flush id=", NULL, NULL) == flushes + 2,
+	      "PREFLUSH write sent no FLUSH first");
+	rc = azb_emul_served_io(&r, AZBUSE_OP_DISCARD, 0, 1 << 20, 8192);
+	CHECK(rc == 8192, "discard: %d", rc);
+	CHECK(log_count(" Trim id=", "offset=0x100000", "count=0x2000") == 1,
+	      "DISCARD is not an NBD trim");
+	rc = azb_emul_served_io(&r, AZBUSE_OP_WRITE_ZEROES, AZBUSE_IO_F_NOUNMAP,
+				(1 << 20) + 8192, 8192);
+	CHECK(rc == 8192, "write zeroes: %d", rc);
+	CHECK(log_count(" Zero id=", "offset=0x102000", " trim=0") == 1,
+	      "NOUNMAP write-zeroes is not a zero without may_trim");
+	rc = azb_emul_served_io(&r, AZBUSE_OP_WRITE_ZEROES, 0, (1 << 20) + 16384,
+				16384);
+	CHECK(rc == 16384 &&
+	      log_count(" Zero id=", "offset=0x104000", " trim=1") == 1,
+	      "write-zeroes may unmap: %d", rc);
+	/* The zeroed and trimmed-then-zeroed ranges read back as zeroes. */
+	memset(slot, 0x77, 32768);
+	rc = azb_emul_served_io(&r, AZBUSE_OP_READ, 0, (1 << 20) + 8192, 24576);
+	CHECK(rc == 24576, "read back: %d", rc);
+	for (rc = 0; rc < 24576 && !slot[rc]; rc++)
+		;
+	CHECK(rc == 24576, "byte %d of the zeroed range is %#x", rc, slot[rc]);
+	azb_emul_served_close(&r);
+	if (failures != before)
+		dump_log();
+}
+
+static void test_read_only_and_bad_uri(void)
+{
+	struct azb_engine_opts o = { .size = sizeof(o) };
+	struct azb_emul_served r;
+	struct azb_engine e = { .ops = ops };
+	int rc;
+
+	if (start_server("-r")) {
+		FAIL("nbdkit -r did not start");
+		return;
+	}
+	if (rig_open(&r, uri, false)) {
+		FAIL("cannot serve read-only %s", uri);
+	} else {
+		CHECK(r.e.dev_flags & AZB_DEV_READ_ONLY,
+		      "read-only export not served read-only");
+		rc = azb_emul_served_io(&r, AZBUSE_OP_READ, 0, 0, 4096);
+		CHECK(rc == 4096, "read of a read-only export: %d", rc);
+		azb_emul_served_close(&r);
+	}
+	stop_server();
+	CHECK(ops->open(&e, uri, &o) < 0, "open with no server succeeded");
+	CHECK(ops->open(&e, "nbd+unix:///?socket=", &o) < 0, "empty socket");
+	CHECK(ops->open(&e, "http://example/", &o) < 0, "not an NBD URI");
+	CHECK(ops->open(&e, NULL, &o) == -EINVAL, "no target");
+	o.params = "bogus=1";
+	CHECK(ops->open(&e, uri, &o) == -EINVAL, "unknown option");
+}
+
+/* The server dies with reads in flight: every one fails, none hangs. */
+static void test_server_dies(void)
+{
+	struct azb_emul_served r;
+	int t, rc, failed = 0;
+
+	if (start_server(NULL) || rig_open(&r, uri, false)) {
+		FAIL("cannot serve %s", uri);
+		return;
+	}
+	CHECK(azb_emul_served_io(&r, AZBUSE_OP_READ, 0, 0, 4096) == 4096,
+	      "read before the kill");
+	kill(server, SIGKILL);
+	waitpid(server, NULL, 0);
+	server = -1;
+	for (t = 0; t < DEPTH; t++)
+		azb_emul_submit(&r.em, t, AZBUSE_OP_READ, 0, t * 8, 4096);
+	for (t = 0; t < DEPTH; t++) {
+		rc = azb_emul_wait(&r.em, t);
+		failed += rc < 0;
+	}
+	CHECK(failed == DEPTH, "%d of %d reads failed after the server died",
+	      failed, DEPTH);
+	rc = azb_emul_served_io(&r, AZBUSE_OP_WRITE, 0, 0, 4096);
+	CHECK(rc < 0, "write after the server died: %d", rc);
+	azb_emul_served_close(&r);
+}
+
+int main(void)
+{
+	if (system("command -v nbdkit >/dev/null 2>&1")) {
+		printf("SKIP: nbdkit is not installed\n");
+		return 77;
+	}
+	ops = azb_engine_find("nbd");
+	if (!ops || !mkdtemp(dir)) {
+		fprintf(stderr, "test_engine_nbd: no nbd engine or temp dir\n");
+		return 1;
+	}
+	snprintf(sock, sizeof(sock), "%s/sock", dir);
+	snprintf(logf, sizeof(logf), "%s/log", dir);
+	snprintf(uri, sizeof(uri), "nbd+unix:///?socket=%s", sock);
+	signal(SIGPIPE, SIG_IGN);
+	if (start_server(NULL)) {
+		fprintf(stderr, "test_engine_nbd: nbdkit did not start\n");
+		return 1;
+	}
+	test_data();
+	test_ops();
+	test_read_only_and_bad_uri();
+	test_server_dies();
+	stop_server();
+	unlink(logf);
+	rmdir(dir);
+	if (failures) {
+		fprintf(stderr, "test_engine_nbd: %d check(s) failed\n", failures);
+		return 1;
+	}
+	printf("test_engine_nbd: ok\n");
+	return 0;
+}

@@ -1,0 +1,74 @@
+# The nbd engine against a real NBD server (nbdkit memory over a unix
+# socket, its log filter recording each command), 2 queues, one connection
+# each: fio crc32c verify; the data is in the server (a second runtime
+# reads it back); fsync reaches it as FLUSH, blkdiscard as TRIM,
+# blkdiscard -z as WRITE_ZEROES without trim; the server killed under
+# load fails the I/O promptly and nothing hangs.
+source "$(dirname "$0")/lib.sh"
+command -v nbdkit >/dev/null || skip "nbdkit is not installed"
+azb_load
+sock=$AZB_WORK/nbd.sock log=$AZB_WORK/nbd.log
+nbdkit -f -U "$sock" --filter=log memory 256M logfile="$log" &
+srv=$!
+AZB_PIDS+=("$srv")
+azb_wait_for "$sock" 10 || fail "nbdkit did not start"
+uri="nbd+unix:///?socket=$sock"
+
+azb_serve "$AZB_WORK/run" -q 2 -d 64 --engine nbd "$uri"
+[ "$(blockdev --getsize64 "$AZB_DEV")" = $((256 << 20)) ] ||
+	fail "size $(blockdev --getsize64 "$AZB_DEV"), export 256 MiB"
+conns=$(grep -c ' Connect export=' "$log")
+# One to learn the export, then one per queue.
+[ "$conns" = 3 ] || fail "$conns connections for 2 queues"
+q=/sys/block/$(basename "$AZB_DEV")/queue
+[ "$(cat $q/discard_max_bytes)" -gt 0 ] || fail "no discard advertised"
+[ "$(cat $q/write_zeroes_max_bytes)" -gt 0 ] || fail "no write-zeroes advertised"
+
+verify() {	# verify WRITE|READ: writes and checks, or only checks
+	local mode=()
+	[ "$1" = READ ] && mode=(--verify_only)
+	fio --name=verify --filename="$AZB_DEV" --ioengine=libaio --direct=1 \
+		--rw=randwrite --bsrange=4k-128k --iodepth=16 --numjobs=2 \
+		--size=64M --offset_increment=64M --verify=crc32c \
+		--verify_fatal=1 --randseed=7 --group_reporting "${mode[@]}" \
+		>"$AZB_WORK/fio" 2>&1 ||
+		fail "fio verify ($1) failed: $(tail -n 20 "$AZB_WORK/fio")"
+	grep -q 'err= 0' "$AZB_WORK/fio" || fail "fio errors: $(grep err= "$AZB_WORK/fio")"
+}
+verify WRITE
+note "fio verify through nbd: passed"
+
+# Flush, trim, zero reach the server.
+flushes=$(grep -c ' Flush id=' "$log" || true)
+dd if=/dev/urandom of="$AZB_DEV" bs=64k count=16 seek=3000 oflag=direct conv=fsync status=none ||
+	fail "dd with fsync failed"
+[ "$(grep -c ' Flush id=' "$log")" -gt "$flushes" ] || fail "fsync sent no NBD flush"
+blkdiscard -o $((200 << 20)) -l $((1 << 20)) "$AZB_DEV" || fail "blkdiscard failed"
+grep -q ' Trim id=.*offset=0xc800000' "$log" || fail "discard is not an NBD trim"
+blkdiscard -z -o $((201 << 20)) -l $((1 << 20)) "$AZB_DEV" || fail "blkdiscard -z failed"
+grep -q ' Zero id=.*offset=0xc900000.* trim=0' "$log" ||
+	fail "zero-out (NOUNMAP) is not an NBD write-zeroes without trim"
+dd if="$AZB_DEV" bs=1M skip=201 count=1 iflag=direct status=none |
+	cmp -s -n $((1 << 20)) - /dev/zero || fail "zeroed range is not zeros"
+note "flush, trim and write-zeroes reached the server"
+
+# The data lives in the server: a new runtime reads it back.
+kill -INT "$AZB_RUN_PID"
+azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
+wait "$AZB_RUN_PID" || fail "azbuse-run failed: $(cat "$AZB_WORK/run.err")"
+azb_serve "$AZB_WORK/run2" -q 2 --engine nbd "$uri"
+verify READ
+note "a second runtime read the data back from the server"
+
+# The server dies under load: fio fails within seconds, nothing hangs.
+fio --name=load --filename="$AZB_DEV" --ioengine=libaio --direct=1 \
+	--rw=randrw --bs=4k --iodepth=16 --numjobs=2 --time_based \
+	--runtime=60 >"$AZB_WORK/fio2" 2>&1 &
+fio_pid=$!
+sleep 2
+kill -KILL "$srv"
+start=$(date +%s)
+azb_wait_exit "$fio_pid" 30 || fail "fio still running 30 s after the server died"
+wait "$fio_pid" && fail "fio reported success after the server died"
+note "fio failed $(( $(date +%s) - start )) s after the server died"
+azb_no_d_state
