@@ -160,12 +160,19 @@ static int azb_nbd_open(struct azb_engine *e, const char *target,
 		free(nbd);
 		return -EINVAL;
 	}
+	if (o->dev_bytes > nbd->size) {
+		fprintf(stderr, "nbd engine: %s holds %" PRIu64 " bytes, less than the %" PRIu64 " asked for\n",
+			target, nbd->size, o->dev_bytes);
+		free(nbd->uri);
+		free(nbd);
+		return -EINVAL;
+	}
 	if (nbd->read_only && !o->read_only)
 		fprintf(stderr, "nbd engine: %s is read-only: serving it read-only\n",
 			target);
 	e->priv = nbd;
-	/* Whole blocks only: the device cannot be larger than the export. */
-	e->dev_bytes = nbd->size & ~4095ULL;
+	/* -s may serve less; else whole 4 KiB blocks of the export. */
+	e->dev_bytes = o->dev_bytes ? o->dev_bytes : nbd->size & ~4095ULL;
 	/* The server's smallest block, when it is one the kernel takes. */
 	e->logical_bs = min_bs >= 512 && min_bs <= 4096 &&
 			!(min_bs & (min_bs - 1)) ? (uint32_t)min_bs : 0;

@@ -266,6 +266,17 @@ static void test_read_only_and_bad_uri(void)
 	CHECK(ops->open(&e, "nbd+unix:///?socket=", &o) < 0, "empty socket");
 	CHECK(ops->open(&e, "http://example/", &o) < 0, "not an NBD URI");
 	CHECK(ops->open(&e, NULL, &o) == -EINVAL, "no target");
+	if (!start_server(NULL)) {
+		o.dev_bytes = DEV + 4096;
+		CHECK(ops->open(&e, uri, &o) == -EINVAL, "-s beyond the export");
+		o.dev_bytes = DEV / 2;
+		rc = ops->open(&e, uri, &o);
+		CHECK(!rc && e.dev_bytes == DEV / 2, "-s below the export: %d", rc);
+		if (!rc)
+			ops->close(&e);
+		o.dev_bytes = 0;
+		stop_server();
+	}
 	o.params = "bogus=1";
 	CHECK(ops->open(&e, uri, &o) == -EINVAL, "unknown option");
 }
