@@ -76,7 +76,6 @@ struct azb_nbd_queue {
 	/* Requests whose command finished, for reap() to move on. */
 	struct azb_nbd_io	**done;
 	unsigned int		nr_done;
-	unsigned int		depth;
 };
 
 /* libnbd's message for the last failed call, for one-line errors. */
@@ -223,7 +222,6 @@ static int azb_nbd_queue_init(struct azb_engine_queue *q)
 		return -EIO;
 	}
 	nq->nbd = nbd;
-	nq->depth = q->depth;
 	q->priv = nq;
 	return 0;
 }

@@ -291,11 +291,15 @@ struct azb_queue_stats {
 	uint64_t	commit_waits;	/* of those, ones that slept for requests */
 	uint64_t	engine_waits;	/* sleeps in the engine's wait op */
 	uint64_t	takes;		/* passes that took requests off the ring */
-	/* Takes by size: bucket b counts 2^b..2^(b+1)-1 requests (the last
-	 * bucket: that many or more). */
+	/*
+	 * Takes by size: bucket b counts 2^b..2^(b+1)-1 requests (the last
+	 * bucket: that many or more).
+	 */
 	uint64_t	batch_hist[AZB_STATS_BATCH_BUCKETS];
-	/* Requests outstanding (waiting or in the engine) at each take:
-	 * qd_sum / takes is the mean queue depth seen, qd_max the deepest. */
+	/*
+	 * Requests outstanding (waiting or in the engine) at each take:
+	 * qd_sum / takes is the mean queue depth seen, qd_max the deepest.
+	 */
 	uint64_t	qd_sum;
 	uint64_t	qd_max;
 	uint64_t	busy_ns;	/* loop time that found work */

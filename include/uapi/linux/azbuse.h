@@ -101,8 +101,11 @@ struct azbuse_dev_info {
 	__u32	blk_minor;	/* out */
 	__u32	chr_major;	/* out */
 	__u32	chr_minor;	/* out */
-	__u32	recovery_ms;	/* with F_RECOVERY: hold I/O this long for a
-				 * new runtime; 0: AZBUSE_DEF_RECOVERY_MS */
+	/*
+	 * With F_RECOVERY: hold I/O this long for a new runtime;
+	 * 0: AZBUSE_DEF_RECOVERY_MS.
+	 */
+	__u32	recovery_ms;
 	/*
 	 * With F_DISCARD: the largest discard (a multiple of logical_bs, at
 	 * least the granularity and physical_bs; 0: AZBUSE_MAX_DISCARD_BYTES)
