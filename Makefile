@@ -19,7 +19,7 @@ CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror=implicit-function-declaration \
 CPPFLAGS += -Iinclude -Iinclude/uapi -Iruntime
 # jemalloc is linked, not optional: the runtime allocates through its API,
 # and the tools get it as their malloc too.
-LDLIBS	+= -pthread -luring -lhwloc -lnuma -ljemalloc -lnbd
+LDLIBS	+= -pthread -luring -lhwloc -lnuma -ljemalloc -lnbd -lrbd -lrados
 B	:= build
 
 KVER	?= $(shell uname -r)

@@ -36,7 +36,9 @@ pkgs=(build-essential make gcc pkg-config kmod cpio xz-utils zstd
       busybox-static qemu-system-x86 fio util-linux bc e2fsprogs dmsetup
       liburing-dev libnuma-dev libhwloc-dev libjemalloc-dev libnbd-dev
       dkms dpkg-dev groff-base man-db python3 strace
-      nbdkit nbd-client gnuplot-nox)
+      nbdkit nbd-client gnuplot-nox
+      ceph-mon ceph-osd ceph-common librbd-dev librados-dev rbd-nbd
+      python3-rados python3-rbd qemu-utils)
 apt-get install -y -q --no-install-recommends "${pkgs[@]}" >/dev/null
 
 # Newest 6.1 kernel from bookworm and newest 6.12 from backports; a kernel

@@ -168,6 +168,8 @@ struct azb_engine {
 	uint32_t	max_discard_bytes;
 	uint32_t	discard_granularity;
 	uint32_t	max_write_zeroes_bytes;
+	/* Since 0.2: set by the runtime, for azb_engine_resize(). */
+	struct azb_server *server;
 };
 
 /* An engine's per-queue context; the queue's poller thread owns it. */
@@ -217,6 +219,16 @@ struct azb_engine_ops {
 
 /* For engines: finish a request that queue() returned AZB_IO_QUEUED for. */
 void azb_io_complete(struct azb_engine_queue *q, struct azb_io *io, int res);
+
+/*
+ * For engines (since 0.2): the target now holds dev_bytes.  A device sized
+ * from the engine (no size asked for) follows, rounded down to whole
+ * logical blocks, when the kernel can resize (AZBUSE_FEAT_RESIZE).  Any
+ * thread may call it, a library's notification callback included.  0 (also
+ * when the device keeps its size by choice), -EOPNOTSUPP (no runtime or no
+ * kernel support) or -errno.
+ */
+int azb_engine_resize(struct azb_engine *e, uint64_t dev_bytes);
 
 /* The built-in engines (engines/engines.c). */
 const struct azb_engine_ops *azb_engine_find(const char *name);

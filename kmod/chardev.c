@@ -287,6 +287,37 @@ static long azb_ioc_commit(struct azb_dev *dev, void __user *argp)
 	return ret;
 }
 
+static long azb_ioc_set_size(struct azb_dev *dev, void __user *argp)
+{
+	struct azbuse_set_size ss;
+	unsigned int i;
+	long ret = 0;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (copy_from_user(&ss, argp, sizeof(ss)))
+		return -EFAULT;
+	if (ss.size != sizeof(ss) || ss.__pad)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(ss.reserved); i++)
+		if (ss.reserved[i])
+			return -EINVAL;
+	/* The bounds ADD applies. */
+	if (!ss.dev_bytes || ss.dev_bytes % dev->info.logical_bs ||
+	    ss.dev_bytes >> SECTOR_SHIFT > (u64)(sector_t)-1 >> 1)
+		return -EINVAL;
+
+	mutex_lock(&dev->lock);
+	if (dev->removing || !dev->disk_added) {
+		ret = -ENODEV;
+	} else if (ss.dev_bytes != dev->info.dev_bytes) {
+		dev->info.dev_bytes = ss.dev_bytes;
+		set_capacity_and_notify(dev->disk, ss.dev_bytes >> SECTOR_SHIFT);
+	}
+	mutex_unlock(&dev->lock);
+	return ret;
+}
+
 static long azb_chr_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
@@ -301,6 +332,8 @@ static long azb_chr_ioctl(struct file *file, unsigned int cmd,
 		return azb_ioc_queue_info(dev, argp);
 	case AZBUSE_IOC_ATTACH_QUEUE:
 		return azb_ioc_attach(dev, argp);
+	case AZBUSE_IOC_SET_SIZE:
+		return azb_ioc_set_size(dev, argp);
 	case AZBUSE_IOC_GET_INFO:
 		if (copy_from_user(&info, argp, sizeof(info)))
 			return -EFAULT;

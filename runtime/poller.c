@@ -197,7 +197,7 @@ static int azb_sqe_to_io(struct azb_queue *q, const struct azbuse_sqe *e,
 			 struct azb_slot *s)
 {
 	struct azb_io *io = &s->io;
-	uint64_t off;
+	uint64_t off, dev_bytes;
 
 	if (e->op > AZBUSE_OP_WRITE_ZEROES)
 		return -EOPNOTSUPP;
@@ -217,7 +217,9 @@ static int azb_sqe_to_io(struct azb_queue *q, const struct azbuse_sqe *e,
 		    e->sector > (UINT64_MAX >> 9))
 			return -EINVAL;
 		off = e->sector << 9;
-		if (off > q->dev_bytes || e->nr_bytes > q->dev_bytes - off)
+		/* Another thread may resize the device (azb_engine_resize). */
+		dev_bytes = __atomic_load_n(&q->dev_bytes, __ATOMIC_RELAXED);
+		if (off > dev_bytes || e->nr_bytes > dev_bytes - off)
 			return -EINVAL;
 	}
 	io->op = (enum azb_op)e->op;

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include "alloc.h"
@@ -37,6 +38,8 @@ struct azb_server {
 	struct azb_engine	engine;
 	bool			engine_open;
 	struct azb_dev_info	info;
+	/* azb_engine_resize() may change the size (under lock). */
+	bool			resizable;
 	uint32_t		dev_id;
 	bool			created;	/* remove it when done */
 	int			fd;
@@ -175,6 +178,7 @@ static int azb_server_map_queue(struct azb_server *s, unsigned int qid)
 
 int azb_server_create(const struct azb_server_opts *o, struct azb_server **out)
 {
+	struct azb_features f;
 	struct azb_server *s;
 	unsigned int i;
 	int ret;
@@ -232,6 +236,10 @@ int azb_server_create(const struct azb_server_opts *o, struct azb_server **out)
 			goto fail;
 	}
 	azb_placement_compute(s->place);
+	s->resizable = !azb_get_features(&f) &&
+		       (f.features & AZBUSE_FEAT_RESIZE);
+	/* The engine may resize from now on, from any thread. */
+	__atomic_store_n(&s->engine.server, s, __ATOMIC_RELEASE);
 	*out = s;
 	return 0;
 fail:
@@ -387,6 +395,10 @@ void azb_server_destroy(struct azb_server *s)
 
 	if (!s)
 		return;
+	/* A resize from the engine's thread finds nothing left to change. */
+	pthread_mutex_lock(&s->lock);
+	s->resizable = false;
+	pthread_mutex_unlock(&s->lock);
 	azb_server_signal_stop(s);
 	azb_server_join(s);
 	/* Closing the char device fails whatever the kernel still holds. */
@@ -457,6 +469,57 @@ int azb_server_queue_cpus(const struct azb_server *s, unsigned int qid,
 	if (node)
 		*node = azb_placement_node(s->place, qid);
 	return azb_placement_cpulist(s->place, qid, cpus, len);
+}
+
+/* Every queue checks requests against size (see azb_sqe_to_io). */
+static void azb_server_set_queue_bytes(struct azb_server *s, uint64_t size)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr_queues; i++)
+		__atomic_store_n(&s->queues[i].q.dev_bytes, size,
+				 __ATOMIC_RELAXED);
+}
+
+int azb_engine_resize(struct azb_engine *e, uint64_t dev_bytes)
+{
+	struct azb_server *s = __atomic_load_n(&e->server, __ATOMIC_ACQUIRE);
+	struct azbuse_set_size ss = { .size = sizeof(ss) };
+	uint64_t old;
+	int ret;
+
+	if (!s)
+		return -EOPNOTSUPP;
+	/* A size the user asked for stays. */
+	if (s->opts.dev.dev_bytes)
+		return 0;
+	ss.dev_bytes = dev_bytes - dev_bytes % s->info.params.logical_bs;
+	pthread_mutex_lock(&s->lock);
+	/* Not (or no longer) a running server's, or an old kernel. */
+	if (!s->resizable) {
+		pthread_mutex_unlock(&s->lock);
+		return -EOPNOTSUPP;
+	}
+	old = s->info.params.dev_bytes;
+	if (!ss.dev_bytes || ss.dev_bytes == old) {
+		pthread_mutex_unlock(&s->lock);
+		return ss.dev_bytes ? 0 : -EINVAL;
+	}
+	/*
+	 * Growing: the queues take requests up to the new end before the
+	 * kernel sends any.  Shrinking: the kernel stops sending past it
+	 * first.
+	 */
+	if (ss.dev_bytes > old)
+		azb_server_set_queue_bytes(s, ss.dev_bytes);
+	ret = ioctl(s->fd, AZBUSE_IOC_SET_SIZE, &ss) < 0 ? -errno : 0;
+	if (!ret) {
+		s->info.params.dev_bytes = ss.dev_bytes;
+		e->dev_bytes = ss.dev_bytes;
+	}
+	azb_server_set_queue_bytes(s, s->info.params.dev_bytes);
+	pthread_mutex_unlock(&s->lock);
+	return ret;
 }
 
 uint32_t azb_server_dev_id(const struct azb_server *s)

@@ -30,6 +30,9 @@ enum {
 	OPT_POLL,
 	OPT_SPIN_US,
 	OPT_SQPOLL,
+	OPT_CEPH_CONF,
+	OPT_CEPH_ID,
+	OPT_CEPH_KEYRING,
 	OPT_CPUS,
 	OPT_STATS,
 	OPT_STATS_JSON,
@@ -43,6 +46,10 @@ static const struct option azb_opts[] = {
 	{ "poll",	required_argument, NULL, OPT_POLL },
 	{ "spin-us",	required_argument, NULL, OPT_SPIN_US },
 	{ "sqpoll",	no_argument, NULL, OPT_SQPOLL },
+	{ "engine-opt",	required_argument, NULL, 'o' },
+	{ "ceph-conf",	required_argument, NULL, OPT_CEPH_CONF },
+	{ "ceph-id",	required_argument, NULL, OPT_CEPH_ID },
+	{ "ceph-keyring", required_argument, NULL, OPT_CEPH_KEYRING },
 	{ "cpus",	required_argument, NULL, OPT_CPUS },
 	{ "stats",	required_argument, NULL, OPT_STATS },
 	{ "stats-json",	no_argument, NULL, OPT_STATS_JSON },
@@ -70,6 +77,11 @@ static void azb_usage(void)
 	       "      --sqpoll           odirect: a kernel thread per queue submits I/O\n"
 	       "                         (IORING_SETUP_SQPOLL): fewer system calls, one\n"
 	       "                         more busy CPU\n"
+	       "  -o, --engine-opt K=V   an engine option (repeatable); see the engine's\n"
+	       "                         documentation in azbuse-run(8)\n"
+	       "      --ceph-conf PATH   rbd: the cluster's ceph.conf (-o conf=PATH)\n"
+	       "      --ceph-id NAME     rbd: the client id, client.NAME (-o id=NAME)\n"
+	       "      --ceph-keyring PATH  rbd: the keyring (-o keyring=PATH)\n"
 	       "      --cpus LIST        CPUs the pollers may run on, as 0-3,8 (default:\n"
 	       "                         those this process may run on); each poller runs\n"
 	       "                         on its queue's CPUs among them\n"
@@ -192,6 +204,41 @@ static int azb_serve(struct azb_server *s, const sigset_t *sigs, bool *removed,
 	}
 }
 
+/* Engine options, "k=v,...", as the command line gives them. */
+struct azb_params {
+	char		buf[4096];
+	size_t		len;
+	const char	*only_for;	/* an engine-specific option's engine */
+	const char	*only_opt;	/* and that option, for messages */
+};
+
+/*
+ * Appends KEY=VALUE, or KEY alone (as -o gives it: "k=v[,k=v...]"); exits
+ * on a value that cannot be one.
+ */
+static void azb_params_add(struct azb_params *p, const char *opt,
+			   const char *key, const char *val)
+{
+	int n;
+
+	if (val ? !*val || strchr(val, ',') : !*key)
+		azb_die_usage(AZB_PROG, "%s: '%s' cannot be an engine option (empty, or a value with ',')",
+			      opt, val ? val : key);
+	n = snprintf(p->buf + p->len, sizeof(p->buf) - p->len, "%s%s%s%s",
+		     p->len ? "," : "", key, val ? "=" : "", val ? val : "");
+	if (n < 0 || (size_t)n >= sizeof(p->buf) - p->len)
+		azb_die_usage(AZB_PROG, "%s: engine options too long", opt);
+	p->len += n;
+}
+
+/* Notes an option that only engine eng takes. */
+static void azb_params_only(struct azb_params *p, const char *opt,
+			    const char *eng)
+{
+	p->only_for = eng;
+	p->only_opt = opt;
+}
+
 int main(int argc, char **argv)
 {
 	const char *engine_name = AZB_DEF_ENGINE, *target = NULL;
@@ -202,6 +249,7 @@ int main(int argc, char **argv)
 	bool removed = false, stats_json = false;
 	unsigned int stats_s = 0;
 	struct azb_statsline sl;
+	struct azb_params params = { .len = 0 };
 	char path[32];
 	sigset_t sigs;
 	int c, rc, stop_rc, dev_opt = 0;	/* a device option seen */
@@ -213,7 +261,7 @@ int main(int argc, char **argv)
 	/* Flushes and FUA reach the engine unless the user opts out. */
 	o.dev.flags |= AZB_DEV_WRITE_CACHE;
 
-	while ((c = getopt_long(argc, argv, AZB_CLI_DEV_OPTSTRING "e:h", azb_opts,
+	while ((c = getopt_long(argc, argv, AZB_CLI_DEV_OPTSTRING "e:o:h", azb_opts,
 				NULL)) != -1) {
 		if (azb_cli_dev_opt(AZB_PROG, c, optarg, &o.dev)) {
 			dev_opt = c;
@@ -234,7 +282,24 @@ int main(int argc, char **argv)
 						      optarg, 0, 1000000);
 			break;
 		case OPT_SQPOLL:
-			o.engine_params = "sqpoll";
+			azb_params_add(&params, "--sqpoll", "sqpoll", NULL);
+			azb_params_only(&params, "--sqpoll", "odirect");
+			break;
+		case 'o':
+			azb_params_add(&params, "-o", optarg, NULL);
+			break;
+		case OPT_CEPH_CONF:
+			azb_params_add(&params, "--ceph-conf", "conf", optarg);
+			azb_params_only(&params, "--ceph-conf", "rbd");
+			break;
+		case OPT_CEPH_ID:
+			azb_params_add(&params, "--ceph-id", "id", optarg);
+			azb_params_only(&params, "--ceph-id", "rbd");
+			break;
+		case OPT_CEPH_KEYRING:
+			azb_params_add(&params, "--ceph-keyring", "keyring",
+				       optarg);
+			azb_params_only(&params, "--ceph-keyring", "rbd");
 			break;
 		case OPT_CPUS:
 			o.cpus = azb_cli_cpus(AZB_PROG, "--cpus", optarg);
@@ -274,9 +339,11 @@ int main(int argc, char **argv)
 			      eng->name, target);
 	if (stats_json && !stats_s)
 		stats_s = 1;
-	if (o.engine_params && strcmp(eng->name, "odirect"))
-		azb_die_usage(AZB_PROG, "--sqpoll: engine '%s' has no io_uring (odirect has)",
-			      eng->name);
+	if (params.only_for && strcmp(eng->name, params.only_for))
+		azb_die_usage(AZB_PROG, "%s is an option of engine '%s', not '%s'",
+			      params.only_opt, params.only_for, eng->name);
+	if (params.len)
+		o.engine_params = params.buf;
 	if (o.attach_id != AZB_ID_ANY && dev_opt)
 		azb_die_usage(AZB_PROG, "--%s cannot be used with --dev: the device has its own",
 			      azb_opt_name(dev_opt));

@@ -3,9 +3,11 @@
 # each: fio crc32c verify; the data is in the server (a second runtime
 # reads it back); fsync reaches it as FLUSH, blkdiscard as TRIM,
 # blkdiscard -z as WRITE_ZEROES without trim; the server killed under
-# load fails the I/O promptly and nothing hangs.
+# load fails the I/O promptly and nothing hangs.  Then qemu-nbd as the
+# server: fio verify, and its file equals the device.
 source "$(dirname "$0")/lib.sh"
-command -v nbdkit >/dev/null || skip "nbdkit is not installed"
+command -v nbdkit >/dev/null || skip "nbdkit is not installed (bash ci/deps.sh)"
+command -v qemu-nbd >/dev/null || skip "qemu-nbd is not installed (bash ci/deps.sh)"
 azb_load
 sock=$AZB_WORK/nbd.sock log=$AZB_WORK/nbd.log
 nbdkit -f -U "$sock" --filter=log memory 256M logfile="$log" &
@@ -72,3 +74,21 @@ azb_wait_exit "$fio_pid" 30 || fail "fio still running 30 s after the server die
 wait "$fio_pid" && fail "fio reported success after the server died"
 note "fio failed $(( $(date +%s) - start )) s after the server died"
 azb_no_d_state
+
+# qemu-nbd as the server, over a raw file: fio verify, and the file holds
+# exactly what the device held.
+kill -INT "$AZB_RUN_PID"
+azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
+img=$AZB_WORK/qemu-nbd.img qsock=$AZB_WORK/qemu-nbd.sock
+truncate -s 256M "$img"
+qemu-nbd -f raw -k "$qsock" --persistent --shared=4 "$img" 2>"$AZB_WORK/qemu-nbd.err" &
+AZB_PIDS+=("$!")
+azb_wait_for "$qsock" 20 || fail "qemu-nbd did not start: $(cat "$AZB_WORK/qemu-nbd.err")"
+azb_serve "$AZB_WORK/run3" -q 1 --engine nbd "nbd+unix:///?socket=$qsock"
+verify WRITE
+dev_sum=$(dd if="$AZB_DEV" bs=1M iflag=direct status=none | sha256sum)
+kill -INT "$AZB_RUN_PID"
+azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
+wait "$AZB_RUN_PID" || fail "azbuse-run failed: $(cat "$AZB_WORK/run3.err")"
+[ "$(sha256sum < "$img")" = "$dev_sum" ] || fail "qemu-nbd's file differs from the device"
+note "fio verify through qemu-nbd: passed; its file equals the device"

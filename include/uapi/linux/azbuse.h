@@ -148,6 +148,7 @@ struct azbuse_dev_list {
 #define AZBUSE_FEAT_REQ_FLAGS	(1ULL << 6)	/* sqe.flags carries AZBUSE_IO_F_* */
 #define AZBUSE_FEAT_TIMEOUT	(1ULL << 7)	/* dev_info.timeout_ms honoured */
 #define AZBUSE_FEAT_QUEUE_CPUS	(1ULL << 8)	/* queue_info reports the queue's CPUs */
+#define AZBUSE_FEAT_RESIZE	(1ULL << 9)	/* AZBUSE_IOC_SET_SIZE */
 
 struct azbuse_features {
 	__u32	size;		/* sizeof(struct azbuse_features) */
@@ -214,6 +215,19 @@ struct azbuse_commit {
 	__u32	wait_ms;	/* with WAIT: 0 waits without a time limit */
 };
 
+/*
+ * AZBUSE_IOC_SET_SIZE: the runtime's target grew or shrank; the device
+ * takes the new size (a multiple of the logical block size) and the kernel
+ * tells userspace (a change uevent with RESIZE=1).  I/O beyond a smaller
+ * size fails from then on; requests already handed out are the runtime's.
+ */
+struct azbuse_set_size {
+	__u32	size;		/* sizeof(struct azbuse_set_size) */
+	__u32	__pad;
+	__u64	dev_bytes;
+	__u64	reserved[2];
+};
+
 #define AZBUSE_IOC_MAGIC	0xAB
 #define AZBUSE_CTL_ADD		_IOWR(AZBUSE_IOC_MAGIC, 0x80, struct azbuse_dev_info)
 #define AZBUSE_CTL_REMOVE	_IOW(AZBUSE_IOC_MAGIC, 0x81, struct azbuse_dev_id)
@@ -226,6 +240,7 @@ struct azbuse_commit {
 #define AZBUSE_IOC_GET_QUEUE_INFO _IOWR(AZBUSE_IOC_MAGIC, 0x91, struct azbuse_queue_info)
 #define AZBUSE_IOC_ATTACH_QUEUE	_IOW(AZBUSE_IOC_MAGIC, 0x92, struct azbuse_queue_attach)
 #define AZBUSE_IOC_COMMIT	_IOW(AZBUSE_IOC_MAGIC, 0x93, struct azbuse_commit)
+#define AZBUSE_IOC_SET_SIZE	_IOW(AZBUSE_IOC_MAGIC, 0x94, struct azbuse_set_size)
 
 /* Ring mapping: queue q's ring lives at this mmap offset. */
 #define AZBUSE_RING_OFFSET_SHIFT 24

@@ -1,0 +1,802 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * rbd: serves the device from a Ceph RBD image through librbd.
+ *
+ * TARGET is [POOL/[NAMESPACE/]]IMAGE[@SNAP] (pool "rbd" by default); a
+ * snapshot is served read-only.  Engine options (azbuse-run -o KEY=VALUE,
+ * or --ceph-conf / --ceph-id / --ceph-keyring):
+ *   conf=PATH        ceph.conf (default: librados's search, $CEPH_CONF)
+ *   id=NAME          client id, as in client.NAME (default admin)
+ *   keyring=PATH     keyring file (default: what the conf names)
+ *   op_timeout=SEC   fail a request the cluster has not answered in SEC
+ *                    seconds with ETIMEDOUT (default 0: wait, as krbd
+ *                    does; the device's own I/O timeout still applies)
+ *   handles=queue|device  one image handle per queue (default) or one for
+ *                    the device (default for a writable image with the
+ *                    exclusive-lock feature: handles of one process would
+ *                    pass the lock back and forth on every write)
+ *
+ * Requests read and write the queue's arena slots directly (rbd_aio_read
+ * and rbd_aio_write2 take the caller's buffer).  Completions: librbd calls
+ * back on its own thread; the callback only pushes the request on its
+ * queue's lock-free list (and wakes the poller if it sleeps), and the
+ * poller completes it.  This is the hand-off rbd_set_image_notification()
+ * + rbd_poll_io_events() would make too (librbd's thread appends to a
+ * locked list and writes an eventfd on every completion), without the
+ * lock, without an eventfd write while the poller spins, and it works the
+ * same for a handle shared by every queue.
+ *
+ * Ops and flags:
+ *   READ, WRITE    rbd_aio_read / rbd_aio_write2; PREFLUSH -> rbd_aio_flush
+ *                  that completes before the write is issued; FUA -> an
+ *                  rbd_aio_flush after the write (librbd's write-around or
+ *                  writeback cache may ack a write before the OSDs have it)
+ *   FLUSH          rbd_aio_flush
+ *   DISCARD        rbd_aio_discard; librbd skips discards smaller than its
+ *                  rbd_discard_granularity_bytes (64 KiB by default), so
+ *                  that is the discard granularity the device advertises
+ *   WRITE_ZEROES   rbd_aio_write_zeroes; NOUNMAP -> thick provisioning
+ * A negative result from librbd reaches the kernel as that errno.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <rados/librados.h>
+#include <rbd/librbd.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engines.h"
+
+/* How long queue_exit() waits for the cluster to answer what is in flight. */
+#define AZB_RBD_EXIT_WAIT_S	10
+
+struct azb_rbd {
+	rados_t		cluster;
+	rados_ioctx_t	ioctx;
+	rbd_image_t	image;		/* open() learns the image with it */
+	struct azb_engine *engine;
+	/*
+	 * Resizes: every handle watches the image and records the size it
+	 * sees; the device takes the smallest, so it grows only once every
+	 * handle takes I/O up to the new end, and shrinks as soon as one
+	 * sees the image shrink.
+	 */
+	pthread_mutex_t	size_lock;
+	struct azb_rbd_watch *watches;	/* the handles', under size_lock */
+	struct azb_rbd_watch *main_watch;
+	char		*spec;		/* TARGET, for messages */
+	char		*name;
+	char		*snap;
+	bool		read_only;
+	bool		shared;		/* every queue uses image */
+	/* A queue left requests in the cluster: keep the cluster alive. */
+	atomic_bool	leaked;
+};
+
+/* Steps of one request, in order; each is one librbd call or none. */
+enum azb_rbd_step {
+	AZB_RBD_PREFLUSH,
+	AZB_RBD_MAIN,
+	AZB_RBD_POSTFLUSH,
+	AZB_RBD_DONE,
+};
+
+/*
+ * Per-request state, in the queue's own array rather than the runtime's
+ * request space: a queue that stops with requests still in the cluster
+ * leaves this memory to librbd's late callbacks.
+ */
+struct azb_rbd_io {
+	struct azb_io		*io;
+	struct azb_rbd_queue	*rq;
+	struct azb_rbd_io	*next;	/* on the queue's done list */
+	uint8_t			step;	/* enum azb_rbd_step in flight */
+	int			err;	/* first error, -errno */
+};
+
+/* One image handle's watch on the image's header. */
+struct azb_rbd_watch {
+	struct azb_rbd		*rbd;
+	rbd_image_t		image;
+	uint64_t		handle;	/* from rbd_update_watch() */
+	uint64_t		size;	/* the image's size as seen by image */
+	struct azb_rbd_watch	*next;
+};
+
+struct azb_rbd_queue {
+	struct azb_rbd		*rbd;
+	rbd_image_t		image;
+	bool			own_image;
+	struct azb_rbd_watch	*watch;	/* with own_image */
+	struct azb_rbd_io	*ios;	/* one per tag */
+	/* Pushed by librbd's threads, taken all at once by the poller. */
+	_Atomic(struct azb_rbd_io *) done;
+	atomic_uint		in_cluster;	/* librbd calls not answered */
+	atomic_bool		sleeping;	/* the poller waits on efd */
+	int			efd;
+};
+
+/* Parsed engine options. */
+struct azb_rbd_opts {
+	char		*conf, *id, *keyring;
+	unsigned int	op_timeout;
+	int		handles;	/* -1 auto, 0 per queue, 1 per device */
+};
+
+static void azb_rbd_opts_free(struct azb_rbd_opts *ro)
+{
+	free(ro->conf);
+	free(ro->id);
+	free(ro->keyring);
+}
+
+/* "key=value,..." into ro; 0 or -EINVAL after saying why. */
+static int azb_rbd_parse_params(struct azb_rbd_opts *ro, const char *params)
+{
+	const char *p = params, *end, *eq;
+
+	ro->handles = -1;
+	while (p && *p) {
+		size_t klen, vlen;
+		const char *val;
+		char **dst = NULL;
+
+		end = strchrnul(p, ',');
+		eq = memchr(p, '=', end - p);
+		if (end == p) {
+			p = *end ? end + 1 : end;
+			continue;
+		}
+		if (!eq || eq + 1 == end) {
+			fprintf(stderr, "rbd engine: option '%.*s' needs a value (KEY=VALUE)\n",
+				(int)(end - p), p);
+			return -EINVAL;
+		}
+		klen = eq - p;
+		val = eq + 1;
+		vlen = end - val;
+		if (klen == 4 && !strncmp(p, "conf", 4)) {
+			dst = &ro->conf;
+		} else if (klen == 2 && !strncmp(p, "id", 2)) {
+			dst = &ro->id;
+		} else if (klen == 7 && !strncmp(p, "keyring", 7)) {
+			dst = &ro->keyring;
+		} else if (klen == 10 && !strncmp(p, "op_timeout", 10)) {
+			char *e;
+			unsigned long v = strtoul(val, &e, 10);
+
+			if (e != end || *val == '-' || v > 3600) {
+				fprintf(stderr, "rbd engine: op_timeout wants 0..3600 seconds, got '%.*s'\n",
+					(int)vlen, val);
+				return -EINVAL;
+			}
+			ro->op_timeout = (unsigned int)v;
+		} else if (klen == 7 && !strncmp(p, "handles", 7)) {
+			if (vlen == 5 && !strncmp(val, "queue", 5)) {
+				ro->handles = 0;
+			} else if (vlen == 6 && !strncmp(val, "device", 6)) {
+				ro->handles = 1;
+			} else {
+				fprintf(stderr, "rbd engine: handles wants queue or device, got '%.*s'\n",
+					(int)vlen, val);
+				return -EINVAL;
+			}
+		} else {
+			fprintf(stderr, "rbd engine: unknown option '%.*s' (known: conf, id, keyring, op_timeout, handles)\n",
+				(int)klen, p);
+			return -EINVAL;
+		}
+		if (dst) {
+			free(*dst);
+			*dst = strndup(val, vlen);
+			if (!*dst)
+				return -ENOMEM;
+		}
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+/* Splits [POOL/[NS/]]IMAGE[@SNAP]; 0 or -EINVAL.  Parts point into buf. */
+static int azb_rbd_parse_spec(char *buf, const char **pool, const char **ns,
+			      char **image, char **snap)
+{
+	char *s1, *s2, *at;
+
+	*pool = "rbd";
+	*ns = "";
+	*snap = NULL;
+	at = strchr(buf, '@');
+	if (at) {
+		*at = '\0';
+		*snap = at + 1;
+		if (!**snap)
+			return -EINVAL;
+	}
+	*image = buf;
+	s1 = strchr(buf, '/');
+	if (s1) {
+		*s1 = '\0';
+		*pool = buf;
+		*image = s1 + 1;
+		s2 = strchr(s1 + 1, '/');
+		if (s2) {
+			*s2 = '\0';
+			*ns = s1 + 1;
+			*image = s2 + 1;
+			if (!**ns)
+				return -EINVAL;
+		}
+	}
+	if (!**pool || !**image || strchr(*image, '/'))
+		return -EINVAL;
+	return 0;
+}
+
+static int azb_rbd_conf_set(struct azb_rbd *rbd, const char *k, const char *v)
+{
+	int ret = rados_conf_set(rbd->cluster, k, v);
+
+	if (ret < 0)
+		fprintf(stderr, "rbd engine: cannot set %s=%s: %s\n", k, v,
+			strerror(-ret));
+	return ret;
+}
+
+/* Connects to the cluster and opens the pool: 0 or -errno, said why. */
+static int azb_rbd_connect(struct azb_rbd *rbd, const struct azb_rbd_opts *ro,
+			   const char *pool, const char *ns)
+{
+	char secs[16];
+	int ret;
+
+	ret = rados_create(&rbd->cluster, ro->id ? ro->id : "admin");
+	if (ret < 0) {
+		fprintf(stderr, "rbd engine: rados_create: %s\n", strerror(-ret));
+		rbd->cluster = NULL;
+		return ret;
+	}
+	ret = rados_conf_read_file(rbd->cluster, ro->conf);
+	if (ret < 0) {
+		fprintf(stderr, "rbd engine: cannot read the Ceph configuration %s: %s\n",
+			ro->conf ? ro->conf : "(default search, $CEPH_CONF)",
+			strerror(-ret));
+		return ret;
+	}
+	ret = rados_conf_parse_env(rbd->cluster, NULL);
+	if (!ret && ro->keyring)
+		ret = azb_rbd_conf_set(rbd, "keyring", ro->keyring);
+	if (!ret && ro->op_timeout) {
+		snprintf(secs, sizeof(secs), "%u", ro->op_timeout);
+		ret = azb_rbd_conf_set(rbd, "rados_osd_op_timeout", secs);
+		if (!ret)
+			ret = azb_rbd_conf_set(rbd, "rados_mon_op_timeout", secs);
+	}
+	if (ret < 0)
+		return ret;
+	ret = rados_connect(rbd->cluster);
+	if (ret < 0) {
+		fprintf(stderr, "rbd engine: cannot connect to the Ceph cluster: %s\n",
+			strerror(-ret));
+		return ret;
+	}
+	ret = rados_ioctx_create(rbd->cluster, pool, &rbd->ioctx);
+	if (ret < 0) {
+		fprintf(stderr, "rbd engine: pool '%s': %s\n", pool,
+			strerror(-ret));
+		rbd->ioctx = NULL;
+		return ret;
+	}
+	rados_ioctx_set_namespace(rbd->ioctx, ns);
+	return 0;
+}
+
+/* Opens one handle on the image, read-only for a snapshot or --ro. */
+static int azb_rbd_open_image(struct azb_rbd *rbd, rbd_image_t *image)
+{
+	if (rbd->read_only)
+		return rbd_open_read_only(rbd->ioctx, rbd->name, image,
+					  rbd->snap);
+	return rbd_open(rbd->ioctx, rbd->name, image, NULL);
+}
+
+/* The smallest size any handle sees goes to the device; under size_lock. */
+static void azb_rbd_apply_size(struct azb_rbd *rbd)
+{
+	struct azb_rbd_watch *w;
+	uint64_t size = UINT64_MAX;
+	int ret;
+
+	for (w = rbd->watches; w; w = w->next)
+		if (w->size < size)
+			size = w->size;
+	size &= ~4095ULL;
+	if (!size || size == rbd->engine->dev_bytes)
+		return;
+	ret = azb_engine_resize(rbd->engine, size);
+	if (ret)
+		fprintf(stderr, "rbd engine: image %s now holds %" PRIu64 " bytes; the device keeps its size: %s\n",
+			rbd->spec, size, strerror(-ret));
+	else if (rbd->engine->dev_bytes == size)
+		fprintf(stderr, "rbd engine: image %s resized: the device now has %" PRIu64 " bytes\n",
+			rbd->spec, size);
+}
+
+/*
+ * Runs on a librbd thread when the image's header changes (a resize, a
+ * snapshot, a feature): the handle refreshes and reports its size.
+ */
+static void azb_rbd_updated(void *arg)
+{
+	struct azb_rbd_watch *w = arg;
+	uint64_t size;
+
+	if (rbd_get_size(w->image, &size) < 0)
+		return;
+	pthread_mutex_lock(&w->rbd->size_lock);
+	w->size = size;
+	azb_rbd_apply_size(w->rbd);
+	pthread_mutex_unlock(&w->rbd->size_lock);
+}
+
+/* Watches image for resizes; NULL (said why) if it cannot. */
+static struct azb_rbd_watch *azb_rbd_watch(struct azb_rbd *rbd,
+					   rbd_image_t image)
+{
+	struct azb_rbd_watch *w = calloc(1, sizeof(*w));
+	int ret;
+
+	if (!w)
+		return NULL;
+	w->rbd = rbd;
+	w->image = image;
+	ret = rbd_get_size(image, &w->size);
+	if (ret >= 0) {
+		pthread_mutex_lock(&rbd->size_lock);
+		w->next = rbd->watches;
+		rbd->watches = w;
+		pthread_mutex_unlock(&rbd->size_lock);
+		ret = rbd_update_watch(image, &w->handle, azb_rbd_updated, w);
+		if (ret >= 0)
+			return w;
+		pthread_mutex_lock(&rbd->size_lock);
+		rbd->watches = w->next;	/* nothing was added since */
+		pthread_mutex_unlock(&rbd->size_lock);
+	}
+	fprintf(stderr, "rbd engine: %s: resizes will go unnoticed: %s\n",
+		rbd->spec, strerror(-ret));
+	free(w);
+	return NULL;
+}
+
+/* Ends a watch; waits for its callback if one runs. */
+static void azb_rbd_unwatch(struct azb_rbd *rbd, struct azb_rbd_watch *w)
+{
+	struct azb_rbd_watch **p;
+
+	if (!w)
+		return;
+	rbd_update_unwatch(w->image, w->handle);
+	pthread_mutex_lock(&rbd->size_lock);
+	for (p = &rbd->watches; *p; p = &(*p)->next) {
+		if (*p == w) {
+			*p = w->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&rbd->size_lock);
+	free(w);
+}
+
+static void azb_rbd_free(struct azb_rbd *rbd)
+{
+	/*
+	 * Late callbacks of a queue that gave up waiting need librbd and
+	 * this struct: leave them all to those (the process is ending).
+	 */
+	if (atomic_load(&rbd->leaked))
+		return;
+	azb_rbd_unwatch(rbd, rbd->main_watch);
+	if (rbd->image)
+		rbd_close(rbd->image);
+	if (rbd->ioctx)
+		rados_ioctx_destroy(rbd->ioctx);
+	if (rbd->cluster)
+		rados_shutdown(rbd->cluster);
+	free(rbd->spec);
+	free(rbd->name);
+	free(rbd->snap);
+	pthread_mutex_destroy(&rbd->size_lock);
+	free(rbd);
+}
+
+/* librbd's discard granularity: discards smaller than it do nothing. */
+static uint32_t azb_rbd_discard_granularity(struct azb_rbd *rbd)
+{
+	char buf[32];
+	unsigned long v;
+
+	if (rados_conf_get(rbd->cluster, "rbd_discard_granularity_bytes",
+			   buf, sizeof(buf)) < 0)
+		return 64 << 10;
+	v = strtoul(buf, NULL, 10);
+	/* The kernel wants a power of two; round up to one. */
+	if (v <= 4096)
+		return 4096;
+	if (v > (1UL << 30))
+		return 1U << 30;
+	return 1U << (64 - __builtin_clzl(v - 1));
+}
+
+static int azb_rbd_open(struct azb_engine *e, const char *target,
+			const struct azb_engine_opts *o)
+{
+	struct azb_rbd_opts ro = { 0 };
+	const char *pool, *ns;
+	struct azb_rbd *rbd;
+	char *buf, *name, *snap;
+	uint64_t size, features;
+	int ret;
+
+	if (!target) {
+		fprintf(stderr, "rbd engine: an image is required ([POOL/[NAMESPACE/]]IMAGE[@SNAP])\n");
+		return -EINVAL;
+	}
+	ret = azb_rbd_parse_params(&ro, o->params);
+	if (ret) {
+		azb_rbd_opts_free(&ro);
+		return ret;
+	}
+	rbd = calloc(1, sizeof(*rbd));
+	buf = strdup(target);
+	if (!rbd || !buf || !(rbd->spec = strdup(target))) {
+		free(rbd);
+		free(buf);
+		azb_rbd_opts_free(&ro);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&rbd->size_lock, NULL);
+	if (azb_rbd_parse_spec(buf, &pool, &ns, &name, &snap)) {
+		fprintf(stderr, "rbd engine: '%s' is not [POOL/[NAMESPACE/]]IMAGE[@SNAP]\n",
+			target);
+		ret = -EINVAL;
+		goto fail;
+	}
+	rbd->name = strdup(name);
+	rbd->snap = snap ? strdup(snap) : NULL;
+	if (!rbd->name || (snap && !rbd->snap)) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	rbd->read_only = o->read_only || snap;
+	ret = azb_rbd_connect(rbd, &ro, pool, ns);
+	if (ret)
+		goto fail;
+	ret = azb_rbd_open_image(rbd, &rbd->image);
+	if (ret < 0) {
+		fprintf(stderr, "rbd engine: cannot open image %s: %s\n",
+			target, strerror(-ret));
+		rbd->image = NULL;
+		goto fail;
+	}
+	ret = rbd_get_size(rbd->image, &size);
+	if (!ret)
+		ret = rbd_get_features(rbd->image, &features);
+	if (ret < 0) {
+		fprintf(stderr, "rbd engine: %s: %s\n", target, strerror(-ret));
+		goto fail;
+	}
+	if (size < 4096) {
+		fprintf(stderr, "rbd engine: image %s of %" PRIu64 " bytes is too small to serve\n",
+			target, size);
+		ret = -EINVAL;
+		goto fail;
+	}
+	if (o->dev_bytes > size) {
+		fprintf(stderr, "rbd engine: %s holds %" PRIu64 " bytes, less than the %" PRIu64 " asked for\n",
+			target, size, o->dev_bytes);
+		ret = -EINVAL;
+		goto fail;
+	}
+	if (ro.handles >= 0)
+		rbd->shared = ro.handles;
+	else
+		rbd->shared = !rbd->read_only &&
+			      (features & RBD_FEATURE_EXCLUSIVE_LOCK);
+	if (!rbd->shared && !rbd->read_only &&
+	    (features & RBD_FEATURE_EXCLUSIVE_LOCK))
+		fprintf(stderr, "rbd engine: %s has exclusive-lock: a handle per queue passes the lock around on writes\n",
+			target);
+	free(buf);
+	azb_rbd_opts_free(&ro);
+	rbd->engine = e;
+	/* A snapshot never changes size. */
+	if (!rbd->snap)
+		rbd->main_watch = azb_rbd_watch(rbd, rbd->image);
+	e->priv = rbd;
+	/* -s may serve less; else whole 4 KiB blocks of the image. */
+	e->dev_bytes = o->dev_bytes ? o->dev_bytes : size & ~4095ULL;
+	e->logical_bs = 0;
+	e->dev_flags = AZB_DEV_WRITE_ZEROES;
+	if (rbd->read_only)
+		e->dev_flags = AZB_DEV_READ_ONLY;
+	else
+		e->dev_flags |= AZB_DEV_DISCARD;
+	e->discard_granularity = azb_rbd_discard_granularity(rbd);
+	return 0;
+fail:
+	azb_rbd_opts_free(&ro);
+	free(buf);
+	azb_rbd_free(rbd);
+	return ret < 0 ? ret : -EIO;
+}
+
+static void azb_rbd_close(struct azb_engine *e)
+{
+	struct azb_rbd *rbd = e->priv;
+
+	azb_rbd_free(rbd);
+	e->priv = NULL;
+}
+
+static int azb_rbd_queue_init(struct azb_engine_queue *q)
+{
+	struct azb_rbd *rbd = q->engine->priv;
+	struct azb_rbd_queue *rq;
+	int ret;
+
+	rq = calloc(1, sizeof(*rq));
+	if (!rq)
+		return -ENOMEM;
+	rq->rbd = rbd;
+	rq->ios = calloc(q->depth, sizeof(*rq->ios));
+	rq->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!rq->ios || rq->efd < 0) {
+		ret = rq->ios ? -errno : -ENOMEM;
+		goto fail;
+	}
+	if (rbd->shared) {
+		rq->image = rbd->image;
+	} else {
+		ret = azb_rbd_open_image(rbd, &rq->image);
+		if (ret < 0) {
+			fprintf(stderr, "rbd engine: queue %u: cannot open image %s: %s\n",
+				q->qid, rbd->spec, strerror(-ret));
+			goto fail;
+		}
+		rq->own_image = true;
+		if (!rbd->snap)
+			rq->watch = azb_rbd_watch(rbd, rq->image);
+	}
+	q->priv = rq;
+	return 0;
+fail:
+	if (rq->efd >= 0)
+		close(rq->efd);
+	free(rq->ios);
+	free(rq);
+	return ret;
+}
+
+/* Waits up to secs for librbd to answer every call of rq; true if it did. */
+static bool azb_rbd_quiesce(struct azb_rbd_queue *rq, unsigned int secs)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	unsigned int i;
+
+	for (i = 0; i < secs * 100; i++) {
+		if (!atomic_load(&rq->in_cluster))
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return !atomic_load(&rq->in_cluster);
+}
+
+static void azb_rbd_queue_exit(struct azb_engine_queue *q)
+{
+	struct azb_rbd_queue *rq = q->priv;
+
+	q->priv = NULL;
+	/*
+	 * A request the cluster never answered (an OSD down, no op_timeout)
+	 * still has a librbd callback to come, which writes rq: leave rq to
+	 * it rather than wait forever to stop.
+	 */
+	if (!azb_rbd_quiesce(rq, AZB_RBD_EXIT_WAIT_S)) {
+		fprintf(stderr, "rbd engine: queue %u: %u requests still unanswered by the cluster after %u s; not waiting\n",
+			q->qid, atomic_load(&rq->in_cluster),
+			AZB_RBD_EXIT_WAIT_S);
+		atomic_store(&rq->rbd->leaked, true);
+		return;
+	}
+	if (rq->own_image) {
+		azb_rbd_unwatch(rq->rbd, rq->watch);
+		rbd_close(rq->image);
+	}
+	close(rq->efd);
+	free(rq->ios);
+	free(rq);
+}
+
+/* Runs on a librbd thread: notes the result and hands c to the poller. */
+static void azb_rbd_cb(rbd_completion_t comp, void *arg)
+{
+	struct azb_rbd_io *c = arg;
+	struct azb_rbd_queue *rq = c->rq;
+	struct azb_rbd_io *head;
+	ssize_t r = rbd_aio_get_return_value(comp);
+
+	rbd_aio_release(comp);
+	if (r < 0 && !c->err)
+		c->err = (int)r;
+	head = atomic_load_explicit(&rq->done, memory_order_relaxed);
+	do {
+		c->next = head;
+	} while (!atomic_compare_exchange_weak(&rq->done, &head, c));
+	atomic_fetch_sub(&rq->in_cluster, 1);
+	/* Pairs with the poller's store to sleeping, then load of done. */
+	if (atomic_load(&rq->sleeping)) {
+		uint64_t one = 1;
+
+		if (write(rq->efd, &one, sizeof(one)) < 0) {
+			/* Full counter: the poller is woken already. */
+		}
+	}
+}
+
+/* Issues step c->step; 0, 1 if the step has nothing to do, or -errno. */
+static int azb_rbd_issue(struct azb_rbd_queue *rq, struct azb_rbd_io *c)
+{
+	struct azb_io *io = c->io;
+	rbd_completion_t comp;
+	int ret;
+
+	switch (c->step) {
+	case AZB_RBD_PREFLUSH:
+		if (!(io->flags & AZB_IO_PREFLUSH) || io->op == AZB_OP_FLUSH)
+			return 1;
+		break;
+	case AZB_RBD_POSTFLUSH:
+		if (!(io->flags & AZB_IO_FUA) || io->op == AZB_OP_READ ||
+		    io->op == AZB_OP_FLUSH)
+			return 1;
+		break;
+	case AZB_RBD_MAIN:
+		if (io->op > AZB_OP_WRITE_ZEROES)
+			return -EOPNOTSUPP;
+		break;
+	default:
+		return 1;
+	}
+	ret = rbd_aio_create_completion(c, azb_rbd_cb, &comp);
+	if (ret < 0)
+		return ret;
+	atomic_fetch_add(&rq->in_cluster, 1);
+	if (c->step != AZB_RBD_MAIN) {
+		ret = rbd_aio_flush(rq->image, comp);
+	} else {
+		switch (io->op) {
+		case AZB_OP_READ:
+			ret = rbd_aio_read(rq->image, io->offset, io->len,
+					   io->buf, comp);
+			break;
+		case AZB_OP_WRITE:
+			ret = rbd_aio_write2(rq->image, io->offset, io->len,
+					     io->buf, comp, 0);
+			break;
+		case AZB_OP_FLUSH:
+			ret = rbd_aio_flush(rq->image, comp);
+			break;
+		case AZB_OP_DISCARD:
+			ret = rbd_aio_discard(rq->image, io->offset, io->len,
+					      comp);
+			break;
+		case AZB_OP_WRITE_ZEROES:
+			ret = rbd_aio_write_zeroes(rq->image, io->offset,
+				io->len, comp,
+				io->flags & AZB_IO_NOUNMAP ?
+				RBD_WRITE_ZEROES_FLAG_THICK_PROVISION : 0, 0);
+			break;
+		}
+	}
+	if (ret < 0) {
+		/* Refused at once: no callback comes. */
+		atomic_fetch_sub(&rq->in_cluster, 1);
+		rbd_aio_release(comp);
+		return ret;
+	}
+	return 0;
+}
+
+/*
+ * Issues the request's next step that has a call; 0 if one is in flight,
+ * else the request's result (it is over).
+ */
+static int azb_rbd_advance(struct azb_rbd_queue *rq, struct azb_rbd_io *c)
+{
+	int ret;
+
+	while (!c->err && c->step < AZB_RBD_DONE) {
+		ret = azb_rbd_issue(rq, c);
+		if (!ret)
+			return 0;
+		if (ret < 0)
+			c->err = ret;
+		else
+			c->step++;
+	}
+	return c->err;
+}
+
+static int azb_rbd_queue_io(struct azb_engine_queue *q, struct azb_io *io)
+{
+	struct azb_rbd_queue *rq = q->priv;
+	struct azb_rbd_io *c = &rq->ios[io->tag];
+	int ret;
+
+	c->io = io;
+	c->rq = rq;
+	c->step = AZB_RBD_PREFLUSH;
+	c->err = 0;
+	ret = azb_rbd_advance(rq, c);
+	return c->step < AZB_RBD_DONE && !ret ? AZB_IO_QUEUED : ret;
+}
+
+static int azb_rbd_reap(struct azb_engine_queue *q)
+{
+	struct azb_rbd_queue *rq = q->priv;
+	struct azb_rbd_io *c, *next;
+	int ended = 0, ret;
+
+	if (!atomic_load_explicit(&rq->done, memory_order_relaxed))
+		return 0;
+	c = atomic_exchange(&rq->done, NULL);
+	for (; c; c = next) {
+		next = c->next;
+		c->step++;
+		ret = azb_rbd_advance(rq, c);
+		if (c->step < AZB_RBD_DONE && !ret)
+			continue;
+		azb_io_complete(q, c->io, ret);
+		ended++;
+	}
+	return ended;
+}
+
+static void azb_rbd_wait(struct azb_engine_queue *q, unsigned int timeout_us)
+{
+	struct azb_rbd_queue *rq = q->priv;
+	struct pollfd p = { .fd = rq->efd, .events = POLLIN };
+	uint64_t n;
+
+	atomic_store(&rq->sleeping, true);
+	/* A completion pushed before the store above is seen here. */
+	if (!atomic_load(&rq->done) &&
+	    poll(&p, 1, (int)((timeout_us + 999) / 1000)) > 0 &&
+	    read(rq->efd, &n, sizeof(n)) < 0) {
+		/* Nothing to read: another wake-up took it. */
+	}
+	atomic_store(&rq->sleeping, false);
+}
+
+const struct azb_engine_ops azb_engine_rbd = {
+	.name		= "rbd",
+	.help		= "a Ceph RBD image, [POOL/[NAMESPACE/]]IMAGE[@SNAP] (librbd)",
+	.version	= AZB_ENGINE_OPS_VERSION,
+	.flags		= AZB_ENGINE_F_NEEDS_TARGET,
+	.io_ctx_bytes	= 0,
+	.open		= azb_rbd_open,
+	.close		= azb_rbd_close,
+	.queue_init	= azb_rbd_queue_init,
+	.queue_exit	= azb_rbd_queue_exit,
+	.queue		= azb_rbd_queue_io,
+	.reap		= azb_rbd_reap,
+	.wait		= azb_rbd_wait,
+};
