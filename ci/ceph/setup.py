@@ -54,6 +54,8 @@ def keyring(path):
 
 
 def connect(conf):
+    # Imported only here: keyring and osd-wait need no librados, and loading
+    # it takes a while under emulation.
     import rados
     # Bounded waits: a set-up step must fail, not hang, when the mon is gone.
     c = rados.Rados(conffile=conf, conf={"client_mount_timeout": "30",
@@ -124,7 +126,6 @@ def osd_wait(path, pid, seconds):
 
 
 def make_rbd(conf, pool, image, size):
-    import rados
     import rbd
     c = connect(conf)
     deadline = time.monotonic() + 60
@@ -140,9 +141,10 @@ def make_rbd(conf, pool, image, size):
     # What `rbd pool init` does: tag the pool for rbd and switch it to
     # self-managed snapshots.
     rbd.RBD().pool_init(io, False)
-    # Layering only: the kernel's rbd driver (6.1, 6.12) maps an image with
-    # these features, but refuses object-map, fast-diff and deep-flatten
-    # (`rbd create`'s defaults) unless they are disabled.
+    # Layering only.  krbd on 6.1 and 6.12 would map `rbd create`'s defaults
+    # too, but exclusive-lock makes every writer (krbd, rbd-nbd, a checking
+    # librbd client) take the lock in turn, and object-map adds an update
+    # per first write to an object: both distort tests and benchmarks.
     try:
         rbd.RBD().create(io, image, size, old_format=False,
                          features=rbd.RBD_FEATURE_LAYERING)
