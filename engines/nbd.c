@@ -24,9 +24,15 @@
  *   DISCARD        NBD_CMD_TRIM, offered only if the server has it
  *   WRITE_ZEROES   NBD_CMD_WRITE_ZEROES, NOUNMAP -> NBD_CMD_FLAG_NO_HOLE,
  *                  offered only if the server has it
- * An error from the server reaches the kernel as its errno; a lost
- * connection fails the requests in flight and every later one with EIO
- * (ENOTCONN from libnbd) instead of hanging.
+ * An error from the server reaches the kernel as its errno.  A lost
+ * connection does not fail the I/O at once: the queue reconnects (libnbd's
+ * non-blocking connect, driven from reap(), first at once, then with
+ * backoff from 100 ms to 5 s) and holds its requests, those that were in
+ * flight and those that arrive, for up to reconnect=SECONDS (default 30,
+ * the device's default I/O timeout; 0: fail at once).  After a reconnect
+ * each held request is sent again from the step that did not complete (a
+ * write may reach the server twice, as any retried write).  A request held
+ * longer fails with EIO.
  *
  * A FLUSH covers only the writes of its own connection unless the server
  * says otherwise (multi-conn), so a writable export without multi-conn is
@@ -39,12 +45,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engines.h"
+
+/* Default of reconnect=: the kernel's default I/O timeout. */
+#define AZB_NBD_RECONNECT_MS	30000
+/* Pause between reconnection attempts: doubles from the first to the last. */
+#define AZB_NBD_BACKOFF_MIN_MS	100
+#define AZB_NBD_BACKOFF_MAX_MS	5000
 
 /* What the export offers, learned once in open(). */
 struct azb_nbd {
 	char		*uri;
+	unsigned int	reconnect_ms;	/* how long requests wait for it */
 	uint64_t	size;
 	bool		read_only;
 	bool		can_flush;
@@ -68,6 +82,7 @@ struct azb_nbd_io {
 	struct azb_nbd_queue	*nq;
 	uint8_t			step;	/* enum azb_nbd_step in flight */
 	int			err;	/* first error, -errno */
+	uint64_t		held_since;	/* ns; 0: never held */
 };
 
 struct azb_nbd_queue {
@@ -76,7 +91,30 @@ struct azb_nbd_queue {
 	/* Requests whose command finished, for reap() to move on. */
 	struct azb_nbd_io	**done;
 	unsigned int		nr_done;
+	/* Requests waiting for the connection to come back. */
+	struct azb_nbd_io	**held;
+	unsigned int		nr_held;
+	unsigned int		depth;
+	bool			down;		/* the connection was lost */
+	bool			connecting;	/* a new one is under way */
+	uint64_t		next_try_ns;
+	unsigned int		backoff_ms;
 };
+
+/* How a request stands after azb_nbd_advance(). */
+enum azb_nbd_state {
+	AZB_NBD_IN_FLIGHT,
+	AZB_NBD_HELD,
+	AZB_NBD_ENDED,
+};
+
+static uint64_t azb_nbd_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
 
 /* libnbd's message for the last failed call, for one-line errors. */
 static const char *azb_nbd_error(void)
@@ -112,6 +150,34 @@ static struct nbd_handle *azb_nbd_connect(const char *uri, const char *who)
 	return h;
 }
 
+/* "reconnect=SECONDS" (0..3600); anything else is refused. */
+static int azb_nbd_parse_params(struct azb_nbd *nbd, const char *params)
+{
+	const char *p = params, *end;
+
+	nbd->reconnect_ms = AZB_NBD_RECONNECT_MS;
+	while (p && *p) {
+		unsigned long v;
+		char *num_end;
+
+		end = strchrnul(p, ',');
+		if (!strncmp(p, "reconnect=", 10) && end > p + 10) {
+			v = strtoul(p + 10, &num_end, 10);
+			if (num_end != end || v > 3600 || p[10] == '-')
+				goto bad;
+			nbd->reconnect_ms = v * 1000;
+		} else if (end > p) {
+			goto bad;
+		}
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "nbd engine: bad option '%.*s' (known: reconnect=SECONDS, 0..3600)\n",
+		(int)(end - p), p);
+	return -EINVAL;
+}
+
 static int azb_nbd_open(struct azb_engine *e, const char *target,
 			const struct azb_engine_opts *o)
 {
@@ -123,13 +189,13 @@ static int azb_nbd_open(struct azb_engine *e, const char *target,
 		fprintf(stderr, "nbd engine: an NBD URI is required (nbd://HOST/EXPORT or nbd+unix:///EXPORT?socket=PATH)\n");
 		return -EINVAL;
 	}
-	if (o->params && *o->params) {
-		fprintf(stderr, "nbd engine: unknown option '%s'\n", o->params);
-		return -EINVAL;
-	}
 	nbd = calloc(1, sizeof(*nbd));
 	if (!nbd)
 		return -ENOMEM;
+	if (azb_nbd_parse_params(nbd, o->params)) {
+		free(nbd);
+		return -EINVAL;
+	}
 	nbd->uri = strdup(target);
 	if (!nbd->uri) {
 		free(nbd);
@@ -210,7 +276,10 @@ static int azb_nbd_queue_init(struct azb_engine_queue *q)
 	if (!nq)
 		return -ENOMEM;
 	nq->done = calloc(q->depth, sizeof(*nq->done));
-	if (!nq->done) {
+	nq->held = calloc(q->depth, sizeof(*nq->held));
+	if (!nq->done || !nq->held) {
+		free(nq->done);
+		free(nq->held);
 		free(nq);
 		return -ENOMEM;
 	}
@@ -218,10 +287,12 @@ static int azb_nbd_queue_init(struct azb_engine_queue *q)
 	nq->h = azb_nbd_connect(nbd->uri, who);
 	if (!nq->h) {
 		free(nq->done);
+		free(nq->held);
 		free(nq);
 		return -EIO;
 	}
 	nq->nbd = nbd;
+	nq->depth = q->depth;
 	q->priv = nq;
 	return 0;
 }
@@ -231,8 +302,10 @@ static void azb_nbd_queue_exit(struct azb_engine_queue *q)
 	struct azb_nbd_queue *nq = q->priv;
 
 	/* Closing drops whatever is still in flight (the server is gone). */
-	nbd_close(nq->h);
+	if (nq->h)
+		nbd_close(nq->h);
 	free(nq->done);
+	free(nq->held);
 	free(nq);
 	q->priv = NULL;
 }
@@ -314,38 +387,89 @@ static int azb_nbd_issue(struct azb_nbd_queue *nq, struct azb_nbd_io *c)
 	return cookie == -1 ? azb_nbd_errno() : 0;
 }
 
+/* The connection is gone (the server closed it, or it broke). */
+static bool azb_nbd_lost(struct azb_nbd_queue *nq)
+{
+	return !nq->h || nbd_aio_is_dead(nq->h) || nbd_aio_is_closed(nq->h);
+}
+
+/* Marks the connection lost: reconnect at once, then back off. */
+static void azb_nbd_mark_down(struct azb_nbd_queue *nq)
+{
+	if (nq->down)
+		return;
+	nq->down = true;
+	nq->connecting = false;
+	nq->next_try_ns = azb_nbd_now_ns();
+	nq->backoff_ms = AZB_NBD_BACKOFF_MIN_MS;
+	fprintf(stderr, "nbd engine: lost the connection to %s; reconnecting\n",
+		nq->nbd->uri);
+}
+
+/* Whether a request that could not go on waits for a new connection. */
+static bool azb_nbd_may_hold(struct azb_nbd_queue *nq, struct azb_nbd_io *c)
+{
+	if (!nq->nbd->reconnect_ms || !(nq->down || azb_nbd_lost(nq)))
+		return false;
+	azb_nbd_mark_down(nq);
+	return !c->held_since || azb_nbd_now_ns() - c->held_since <
+				 nq->nbd->reconnect_ms * 1000000ull;
+}
+
+static void azb_nbd_hold(struct azb_nbd_queue *nq, struct azb_nbd_io *c)
+{
+	c->err = 0;
+	if (!c->held_since)
+		c->held_since = azb_nbd_now_ns();
+	/* A request is in flight, done or held, never two of them. */
+	nq->held[nq->nr_held++] = c;
+}
+
 /*
- * Issues the request's next step that has a command; 0 if one is in
- * flight, else the request's result (it is over).
+ * Issues the request's next step that has a command.  Ended: *res is the
+ * request's result.  A step that failed with the connection lost is held
+ * and issued again once it is back.
  */
-static int azb_nbd_advance(struct azb_nbd_queue *nq, struct azb_nbd_io *c)
+static enum azb_nbd_state azb_nbd_advance(struct azb_nbd_queue *nq,
+					  struct azb_nbd_io *c, int *res)
 {
 	int ret;
 
+	if (nq->down && nq->nbd->reconnect_ms) {
+		azb_nbd_hold(nq, c);
+		return AZB_NBD_HELD;
+	}
 	while (!c->err && c->step < AZB_NBD_DONE) {
 		ret = azb_nbd_issue(nq, c);
 		if (!ret)
-			return 0;
+			return AZB_NBD_IN_FLIGHT;
 		if (ret < 0)
 			c->err = ret;
 		else
 			c->step++;
 	}
-	return c->err;
+	if (c->err && azb_nbd_may_hold(nq, c)) {
+		azb_nbd_hold(nq, c);
+		return AZB_NBD_HELD;
+	}
+	*res = c->err;
+	return AZB_NBD_ENDED;
 }
 
 static int azb_nbd_queue_io(struct azb_engine_queue *q, struct azb_io *io)
 {
 	struct azb_nbd_queue *nq = q->priv;
 	struct azb_nbd_io *c = io->engine_ctx;
-	int ret;
+	int res = 0;
 
 	c->io = io;
 	c->nq = nq;
 	c->step = AZB_NBD_PREFLUSH;
 	c->err = 0;
-	ret = azb_nbd_advance(nq, c);
-	return c->step < AZB_NBD_DONE && !ret ? AZB_IO_QUEUED : ret;
+	c->held_since = 0;
+	if (azb_nbd_advance(nq, c, &res) != AZB_NBD_ENDED)
+		return AZB_IO_QUEUED;
+	return res;
 }
 
 /* Moves on every request whose command finished; returns how many ended. */
@@ -355,13 +479,14 @@ static int azb_nbd_finish(struct azb_engine_queue *q, struct azb_nbd_queue *nq)
 
 	while (nq->nr_done) {
 		struct azb_nbd_io *c = nq->done[--nq->nr_done];
-		int ret;
+		int res = 0;
 
-		c->step++;
-		ret = azb_nbd_advance(nq, c);
-		if (c->step < AZB_NBD_DONE && !ret)
+		/* A failed step is not done: it may be sent again. */
+		if (!c->err)
+			c->step++;
+		if (azb_nbd_advance(nq, c, &res) != AZB_NBD_ENDED)
 			continue;
-		azb_io_complete(q, c->io, ret);
+		azb_io_complete(q, c->io, res);
 		ended++;
 	}
 	return ended;
@@ -370,9 +495,14 @@ static int azb_nbd_finish(struct azb_engine_queue *q, struct azb_nbd_queue *nq)
 /* Lets libnbd send and receive what it can without blocking. */
 static void azb_nbd_progress(struct azb_nbd_queue *nq, int timeout_ms)
 {
-	unsigned int dir = nbd_aio_get_direction(nq->h);
-	struct pollfd p = { .fd = nbd_aio_get_fd(nq->h) };
+	unsigned int dir;
+	struct pollfd p;
 
+	if (!nq->h)
+		return;
+	dir = nbd_aio_get_direction(nq->h);
+	p.fd = nbd_aio_get_fd(nq->h);
+	p.events = 0;
 	if (p.fd < 0)
 		return;		/* dead: every command has been failed */
 	if (dir & LIBNBD_AIO_DIRECTION_READ)
@@ -388,21 +518,138 @@ static void azb_nbd_progress(struct azb_nbd_queue *nq, int timeout_ms)
 		nbd_aio_notify_write(nq->h);
 }
 
+/* Fails the held requests that waited too long; returns how many. */
+static int azb_nbd_expire(struct azb_engine_queue *q, struct azb_nbd_queue *nq)
+{
+	uint64_t limit = nq->nbd->reconnect_ms * 1000000ull;
+	uint64_t now = azb_nbd_now_ns();
+	unsigned int i, kept = 0;
+	int ended = 0;
+
+	for (i = 0; i < nq->nr_held; i++) {
+		struct azb_nbd_io *c = nq->held[i];
+
+		if (now - c->held_since < limit) {
+			nq->held[kept++] = c;
+			continue;
+		}
+		azb_io_complete(q, c->io, -EIO);
+		ended++;
+	}
+	nq->nr_held = kept;
+	return ended;
+}
+
+/* The export that answers must be the one served. */
+static bool azb_nbd_same_export(struct azb_nbd_queue *nq)
+{
+	int64_t size = nbd_get_size(nq->h);
+
+	if (size >= 0 && (uint64_t)size == nq->nbd->size)
+		return true;
+	fprintf(stderr, "nbd engine: %s came back with %lld bytes instead of %llu: not using it\n",
+		nq->nbd->uri, (long long)size,
+		(unsigned long long)nq->nbd->size);
+	return false;
+}
+
+/* Back up: every held request goes on from where it stopped. */
+static int azb_nbd_resume(struct azb_engine_queue *q, struct azb_nbd_queue *nq)
+{
+	unsigned int n = nq->nr_held, i;
+	int ended = 0;
+
+	fprintf(stderr, "nbd engine: reconnected to %s; resending %u request%s\n",
+		nq->nbd->uri, n, n == 1 ? "" : "s");
+	nq->down = false;
+	nq->nr_held = 0;
+	for (i = 0; i < n; i++) {
+		struct azb_nbd_io *c = nq->held[i];
+		int res = 0;
+
+		/* Re-holding appends behind i: the slots before it are free. */
+		if (azb_nbd_advance(nq, c, &res) == AZB_NBD_ENDED) {
+			azb_io_complete(q, c->io, res);
+			ended++;
+		}
+	}
+	return ended;
+}
+
+/* The next attempt after a failed one, each pause twice the last. */
+static void azb_nbd_backoff(struct azb_nbd_queue *nq, uint64_t now)
+{
+	nq->next_try_ns = now + nq->backoff_ms * 1000000ull;
+	nq->backoff_ms = nq->backoff_ms * 2 > AZB_NBD_BACKOFF_MAX_MS ?
+			 AZB_NBD_BACKOFF_MAX_MS : nq->backoff_ms * 2;
+}
+
+/* One step of reconnecting, without blocking; returns requests ended. */
+static int azb_nbd_reconnect(struct azb_engine_queue *q,
+			     struct azb_nbd_queue *nq)
+{
+	uint64_t now;
+	int ended = azb_nbd_expire(q, nq);
+
+	if (nq->connecting) {
+		if (nbd_aio_is_connecting(nq->h))
+			return ended;
+		nq->connecting = false;
+		if (nbd_aio_is_ready(nq->h) && azb_nbd_same_export(nq))
+			return ended + azb_nbd_resume(q, nq);
+		azb_nbd_backoff(nq, azb_nbd_now_ns());
+		return ended;
+	}
+	now = azb_nbd_now_ns();
+	if (now < nq->next_try_ns)
+		return ended;
+	if (nq->h)
+		nbd_close(nq->h);
+	nq->h = nbd_create();
+	if (nq->h && nbd_aio_connect_uri(nq->h, nq->nbd->uri) != -1) {
+		nq->connecting = true;
+	} else {
+		azb_nbd_backoff(nq, now);
+		if (nq->h) {
+			nbd_close(nq->h);
+			nq->h = NULL;
+		}
+	}
+	return ended;
+}
+
 static int azb_nbd_reap(struct azb_engine_queue *q)
 {
 	struct azb_nbd_queue *nq = q->priv;
+	int ended;
 
 	azb_nbd_progress(nq, 0);
-	return azb_nbd_finish(q, nq);
+	ended = azb_nbd_finish(q, nq);
+	if (nq->down)
+		ended += azb_nbd_reconnect(q, nq);
+	return ended;
 }
 
 static void azb_nbd_wait(struct azb_engine_queue *q, unsigned int timeout_us)
 {
 	struct azb_nbd_queue *nq = q->priv;
-
 	/* poll() counts milliseconds: round up, never down to a spin. */
-	if (!nq->nr_done)
-		azb_nbd_progress(nq, (int)((timeout_us + 999) / 1000));
+	int ms = (int)((timeout_us + 999) / 1000);
+
+	if (nq->nr_done)
+		return;
+	if (nq->down && !nq->connecting) {
+		/* Nothing to watch until the next attempt. */
+		uint64_t now = azb_nbd_now_ns();
+
+		if (nq->next_try_ns > now &&
+		    (nq->next_try_ns - now) / 1000000 < (uint64_t)ms)
+			ms = (int)((nq->next_try_ns - now) / 1000000);
+		if (nq->next_try_ns > now)
+			poll(NULL, 0, ms);
+		return;
+	}
+	azb_nbd_progress(nq, ms);
 }
 
 const struct azb_engine_ops azb_engine_nbd = {

@@ -30,6 +30,7 @@ enum {
 	OPT_POLL,
 	OPT_SPIN_US,
 	OPT_SQPOLL,
+	OPT_RECONNECT,
 	OPT_CEPH_CONF,
 	OPT_CEPH_ID,
 	OPT_CEPH_KEYRING,
@@ -46,6 +47,7 @@ static const struct option azb_opts[] = {
 	{ "poll",	required_argument, NULL, OPT_POLL },
 	{ "spin-us",	required_argument, NULL, OPT_SPIN_US },
 	{ "sqpoll",	no_argument, NULL, OPT_SQPOLL },
+	{ "reconnect",	required_argument, NULL, OPT_RECONNECT },
 	{ "engine-opt",	required_argument, NULL, 'o' },
 	{ "ceph-conf",	required_argument, NULL, OPT_CEPH_CONF },
 	{ "ceph-id",	required_argument, NULL, OPT_CEPH_ID },
@@ -77,6 +79,9 @@ static void azb_usage(void)
 	       "      --sqpoll           odirect: a kernel thread per queue submits I/O\n"
 	       "                         (IORING_SETUP_SQPOLL): fewer system calls, one\n"
 	       "                         more busy CPU\n"
+	       "      --reconnect SECS   nbd: how long requests wait for a lost server\n"
+	       "                         to come back, 0..3600 (default 30; 0: fail\n"
+	       "                         them at once)\n"
 	       "  -o, --engine-opt K=V   an engine option (repeatable); see the engine's\n"
 	       "                         documentation in azbuse-run(8)\n"
 	       "      --ceph-conf PATH   rbd: the cluster's ceph.conf (-o conf=PATH)\n"
@@ -285,6 +290,16 @@ int main(int argc, char **argv)
 			azb_params_add(&params, "--sqpoll", "sqpoll", NULL);
 			azb_params_only(&params, "--sqpoll", "odirect");
 			break;
+		case OPT_RECONNECT: {
+			char secs[16];
+
+			snprintf(secs, sizeof(secs), "%u",
+				 azb_cli_uint(AZB_PROG, "--reconnect", optarg,
+					      0, 3600));
+			azb_params_add(&params, "--reconnect", "reconnect", secs);
+			azb_params_only(&params, "--reconnect", "nbd");
+			break;
+		}
 		case 'o':
 			azb_params_add(&params, "-o", optarg, NULL);
 			break;

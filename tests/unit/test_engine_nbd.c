@@ -8,6 +8,7 @@
  * Skips when nbdkit is not installed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,15 +48,19 @@ static void stop_server(void)
 	unlink(sock);
 }
 
-/* nbdkit memory 64M on a fresh socket, logging; extra: "-r" or NULL. */
-static int start_server(const char *extra)
+/*
+ * nbdkit on a fresh socket, logging: memory 64M, or with file the file
+ * plugin on it (its data outlives the server); extra: "-r" or NULL.
+ */
+static int start_server(const char *extra, const char *file)
 {
-	char logarg[300];
+	char logarg[300], filearg[300];
 	int i;
 
 	stop_server();
 	unlink(logf);
 	snprintf(logarg, sizeof(logarg), "logfile=%s", logf);
+	snprintf(filearg, sizeof(filearg), "file=%s", file ? file : "");
 	server = fork();
 	if (server < 0)
 		return -1;
@@ -70,8 +75,13 @@ static int start_server(const char *extra)
 		argv[n++] = "--filter=log";
 		if (extra)
 			argv[n++] = extra;
-		argv[n++] = "memory";
-		argv[n++] = "64M";
+		if (file) {
+			argv[n++] = "file";
+			argv[n++] = filearg;
+		} else {
+			argv[n++] = "memory";
+			argv[n++] = "64M";
+		}
 		argv[n++] = logarg;
 		argv[n] = NULL;
 		execvp("nbdkit", (char **)argv);
@@ -127,9 +137,12 @@ static void dump_log(void)
 	fclose(f);
 }
 
-static int rig_open(struct azb_emul_served *r, const char *target, bool ro)
+static int rig_open(struct azb_emul_served *r, const char *target, bool ro,
+		    const char *params)
 {
-	struct azb_engine_opts o = { .size = sizeof(o), .read_only = ro };
+	struct azb_engine_opts o = {
+		.size = sizeof(o), .read_only = ro, .params = params,
+	};
 
 	return azb_emul_served_open(r, ops, target, &o, AZB_POLL_ADAPTIVE,
 				    DEPTH, MAX_IO);
@@ -145,7 +158,7 @@ static void test_data(void)
 	uint32_t len[DEPTH];
 	int round, t, rc;
 
-	if (rig_open(&r, uri, false)) {
+	if (rig_open(&r, uri, false, NULL)) {
 		FAIL("cannot serve %s", uri);
 		return;
 	}
@@ -196,7 +209,7 @@ static void test_ops(void)
 	unsigned char *slot;
 	int rc, flushes, before = failures;
 
-	if (rig_open(&r, uri, false)) {
+	if (rig_open(&r, uri, false, NULL)) {
 		FAIL("cannot serve %s", uri);
 		return;
 	}
@@ -248,11 +261,11 @@ static void test_read_only_and_bad_uri(void)
 	struct azb_engine e = { .ops = ops };
 	int rc;
 
-	if (start_server("-r")) {
+	if (start_server("-r", NULL)) {
 		FAIL("nbdkit -r did not start");
 		return;
 	}
-	if (rig_open(&r, uri, false)) {
+	if (rig_open(&r, uri, false, NULL)) {
 		FAIL("cannot serve read-only %s", uri);
 	} else {
 		CHECK(r.e.dev_flags & AZB_DEV_READ_ONLY,
@@ -266,7 +279,7 @@ static void test_read_only_and_bad_uri(void)
 	CHECK(ops->open(&e, "nbd+unix:///?socket=", &o) < 0, "empty socket");
 	CHECK(ops->open(&e, "http://example/", &o) < 0, "not an NBD URI");
 	CHECK(ops->open(&e, NULL, &o) == -EINVAL, "no target");
-	if (!start_server(NULL)) {
+	if (!start_server(NULL, NULL)) {
 		o.dev_bytes = DEV + 4096;
 		CHECK(ops->open(&e, uri, &o) == -EINVAL, "-s beyond the export");
 		o.dev_bytes = DEV / 2;
@@ -279,15 +292,19 @@ static void test_read_only_and_bad_uri(void)
 	}
 	o.params = "bogus=1";
 	CHECK(ops->open(&e, uri, &o) == -EINVAL, "unknown option");
+	o.params = "reconnect=3601";
+	CHECK(ops->open(&e, uri, &o) == -EINVAL, "reconnect beyond an hour");
+	o.params = "reconnect=x";
+	CHECK(ops->open(&e, uri, &o) == -EINVAL, "reconnect not a number");
 }
 
-/* The server dies with reads in flight: every one fails, none hangs. */
+/* reconnect=0: the server dies, every read in flight fails, none hangs. */
 static void test_server_dies(void)
 {
 	struct azb_emul_served r;
 	int t, rc, failed = 0;
 
-	if (start_server(NULL) || rig_open(&r, uri, false)) {
+	if (start_server(NULL, NULL) || rig_open(&r, uri, false, "reconnect=0")) {
 		FAIL("cannot serve %s", uri);
 		return;
 	}
@@ -309,6 +326,86 @@ static void test_server_dies(void)
 	azb_emul_served_close(&r);
 }
 
+static double secs_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) + (t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/*
+ * The server goes away and comes back (the file plugin keeps the data):
+ * reads in flight and reads sent meanwhile wait, then complete with the
+ * data; with reconnect=1 and no server, a read fails after about 1 s.
+ */
+static void test_reconnect(void)
+{
+	char file[300];
+	struct azb_emul_served r;
+	struct timespec t0;
+	unsigned char *slot;
+	int t, rc, fd, bad = 0;
+	double s;
+
+	snprintf(file, sizeof(file), "%s/disk", dir);
+	fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || ftruncate(fd, (off_t)DEV)) {
+		FAIL("cannot make %s", file);
+		return;
+	}
+	close(fd);
+	if (start_server(NULL, file) || rig_open(&r, uri, false, "reconnect=20")) {
+		FAIL("cannot serve %s over %s", file, uri);
+		return;
+	}
+	for (t = 0; t < DEPTH; t++) {
+		memset(azb_emul_slot(&r.em, t), 0x10 + t, 4096);
+		azb_emul_submit(&r.em, t, AZBUSE_OP_WRITE, 0, t * 8, 4096);
+	}
+	for (t = 0; t < DEPTH; t++)
+		CHECK(azb_emul_wait(&r.em, t) == 4096, "write %d", t);
+	kill(server, SIGKILL);
+	waitpid(server, NULL, 0);
+	server = -1;
+	for (t = 0; t < DEPTH; t++) {
+		memset(azb_emul_slot(&r.em, t), 0, 4096);
+		azb_emul_submit(&r.em, t, AZBUSE_OP_READ, 0, t * 8, 4096);
+	}
+	usleep(500000);
+	if (start_server(NULL, file)) {
+		FAIL("nbdkit did not come back");
+	} else {
+		for (t = 0; t < DEPTH; t++) {
+			rc = azb_emul_wait(&r.em, t);
+			slot = azb_emul_slot(&r.em, t);
+			CHECK(rc == 4096, "read %d across the reconnect: %d", t, rc);
+			bad += rc == 4096 && (slot[0] != 0x10 + t ||
+					      slot[4095] != 0x10 + t);
+		}
+		CHECK(!bad, "%d reads across the reconnect returned wrong data",
+		      bad);
+	}
+	azb_emul_served_close(&r);
+
+	/* A server that stays away: the held read fails at the limit. */
+	if (start_server(NULL, file) || rig_open(&r, uri, false, "reconnect=1")) {
+		FAIL("cannot serve %s", uri);
+		return;
+	}
+	/* KILL: on TERM nbdkit waits for its connected client to leave. */
+	kill(server, SIGKILL);
+	waitpid(server, NULL, 0);
+	server = -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = azb_emul_served_io(&r, AZBUSE_OP_READ, 0, 0, 4096);
+	s = secs_since(&t0);
+	CHECK(rc == -EIO, "read with the server gone for good: %d", rc);
+	CHECK(s >= 0.9 && s < 6, "it failed after %.2f s (reconnect=1)", s);
+	azb_emul_served_close(&r);
+	unlink(file);
+}
+
 int main(void)
 {
 	if (system("command -v nbdkit >/dev/null 2>&1")) {
@@ -324,7 +421,7 @@ int main(void)
 	snprintf(logf, sizeof(logf), "%s/log", dir);
 	snprintf(uri, sizeof(uri), "nbd+unix:///?socket=%s", sock);
 	signal(SIGPIPE, SIG_IGN);
-	if (start_server(NULL)) {
+	if (start_server(NULL, NULL)) {
 		fprintf(stderr, "test_engine_nbd: nbdkit did not start\n");
 		return 1;
 	}
@@ -332,6 +429,7 @@ int main(void)
 	test_ops();
 	test_read_only_and_bad_uri();
 	test_server_dies();
+	test_reconnect();
 	stop_server();
 	unlink(logf);
 	rmdir(dir);

@@ -3,8 +3,9 @@
 # each: fio crc32c verify; the data is in the server (a second runtime
 # reads it back); fsync reaches it as FLUSH, blkdiscard as TRIM,
 # blkdiscard -z as WRITE_ZEROES without trim; the server killed under
-# load fails the I/O promptly and nothing hangs.  Then qemu-nbd as the
-# server: fio verify, and its file equals the device.
+# load and started again: fio goes on and succeeds; killed for good: fio
+# fails once --reconnect runs out, and nothing hangs.  Then qemu-nbd as
+# the server: fio verify, and its file equals the device.
 source "$(dirname "$0")/lib.sh"
 command -v nbdkit >/dev/null || skip "nbdkit is not installed (bash ci/deps.sh)"
 command -v qemu-nbd >/dev/null || skip "qemu-nbd is not installed (bash ci/deps.sh)"
@@ -62,17 +63,41 @@ azb_serve "$AZB_WORK/run2" -q 2 --engine nbd "$uri"
 verify READ
 note "a second runtime read the data back from the server"
 
-# The server dies under load: fio fails within seconds, nothing hangs.
+# The server dies under load and comes back (same socket): the queues
+# reconnect, the held requests are sent again, fio ends without an error.
 fio --name=load --filename="$AZB_DEV" --ioengine=libaio --direct=1 \
 	--rw=randrw --bs=4k --iodepth=16 --numjobs=2 --time_based \
-	--runtime=60 >"$AZB_WORK/fio2" 2>&1 &
+	--runtime=8 >"$AZB_WORK/fio2" 2>&1 &
 fio_pid=$!
 sleep 2
 kill -KILL "$srv"
+wait "$srv" 2>/dev/null || true
+sleep 1
+rm -f "$sock"
+nbdkit -f -U "$sock" memory 256M &
+srv=$!
+AZB_PIDS+=("$srv")
+azb_wait_for "$sock" 10 || fail "nbdkit did not start again"
+azb_wait_exit "$fio_pid" 60 || fail "fio still running 60 s after the server came back"
+wait "$fio_pid" || fail "fio failed across the server's restart: $(tail -n 20 "$AZB_WORK/fio2")"
+grep -q 'reconnected to' "$AZB_WORK/run2.err" || fail "the runtime did not say it reconnected"
+note "server killed and restarted under fio: fio went on and succeeded"
+
+# --reconnect 2 and the server gone for good: fio fails within seconds.
+kill -INT "$AZB_RUN_PID"
+azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
+azb_serve "$AZB_WORK/run3" -q 2 --engine nbd --reconnect 2 "$uri"
+fio --name=load --filename="$AZB_DEV" --ioengine=libaio --direct=1 \
+	--rw=randrw --bs=4k --iodepth=16 --numjobs=2 --time_based \
+	--runtime=60 >"$AZB_WORK/fio3" 2>&1 &
+fio_pid=$!
+sleep 2
+kill -KILL "$srv"
+wait "$srv" 2>/dev/null || true
 start=$(date +%s)
 azb_wait_exit "$fio_pid" 30 || fail "fio still running 30 s after the server died"
 wait "$fio_pid" && fail "fio reported success after the server died"
-note "fio failed $(( $(date +%s) - start )) s after the server died"
+note "server gone for good: fio failed $(( $(date +%s) - start )) s later (--reconnect 2)"
 azb_no_d_state
 
 # qemu-nbd as the server, over a raw file: fio verify, and the file holds
@@ -84,11 +109,11 @@ truncate -s 256M "$img"
 qemu-nbd -f raw -k "$qsock" --persistent --shared=4 "$img" 2>"$AZB_WORK/qemu-nbd.err" &
 AZB_PIDS+=("$!")
 azb_wait_for "$qsock" 20 || fail "qemu-nbd did not start: $(cat "$AZB_WORK/qemu-nbd.err")"
-azb_serve "$AZB_WORK/run3" -q 1 --engine nbd "nbd+unix:///?socket=$qsock"
+azb_serve "$AZB_WORK/run4" -q 1 --engine nbd "nbd+unix:///?socket=$qsock"
 verify WRITE
 dev_sum=$(dd if="$AZB_DEV" bs=1M iflag=direct status=none | sha256sum)
 kill -INT "$AZB_RUN_PID"
 azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
-wait "$AZB_RUN_PID" || fail "azbuse-run failed: $(cat "$AZB_WORK/run3.err")"
+wait "$AZB_RUN_PID" || fail "azbuse-run failed: $(cat "$AZB_WORK/run4.err")"
 [ "$(sha256sum < "$img")" = "$dev_sum" ] || fail "qemu-nbd's file differs from the device"
 note "fio verify through qemu-nbd: passed; its file equals the device"
