@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Kernel side of a queue, in userspace: see ring_emul.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -289,4 +290,65 @@ int32_t azb_emul_served_io(struct azb_emul_served *r, uint8_t op,
 {
 	azb_emul_submit(&r->em, 0, op, flags, off >> 9, len);
 	return azb_emul_wait(&r->em, 0);
+}
+
+int azb_emul_served_shadow(struct azb_emul_served *r, uint64_t base,
+			   unsigned char *shadow, uint64_t span,
+			   unsigned int rounds, unsigned int max_blocks,
+			   uint64_t *rng)
+{
+	const unsigned int depth = r->q.depth;
+	uint64_t per = span / depth, off[AZB_EMUL_MAX_DEPTH];
+	uint32_t len[AZB_EMUL_MAX_DEPTH];
+	unsigned int round, t;
+	int bad = 0;
+
+	if (depth > AZB_EMUL_MAX_DEPTH || per < 4096ull * max_blocks)
+		return -1;
+	for (round = 0; round < rounds; round++) {
+		bool write = round % 2 == 0;
+
+		/* Disjoint ranges per round: one per tag. */
+		for (t = 0; t < depth; t++) {
+			len[t] = 4096 * (1 + azb_emul_rnd(rng) % max_blocks);
+			off[t] = per * t + 4096 * (azb_emul_rnd(rng) %
+						   ((per - len[t]) / 4096 + 1));
+			if (write) {
+				unsigned char *slot = azb_emul_slot(&r->em, t);
+				uint32_t i;
+
+				for (i = 0; i < len[t]; i++)
+					slot[i] = (unsigned char)azb_emul_rnd(rng);
+				memcpy(shadow + off[t], slot, len[t]);
+			} else {
+				memset(azb_emul_slot(&r->em, t), 0x5a, len[t]);
+			}
+			azb_emul_submit(&r->em, t, write ? AZBUSE_OP_WRITE :
+					AZBUSE_OP_READ, 0, (base + off[t]) >> 9,
+					len[t]);
+		}
+		for (t = 0; t < depth; t++) {
+			int32_t rc = azb_emul_wait(&r->em, t);
+
+			if (rc != (int32_t)len[t]) {
+				fprintf(stderr, "round %u tag %u: result %d, not %u\n",
+					round, t, rc, len[t]);
+				bad++;
+			} else if (!write && memcmp(azb_emul_slot(&r->em, t),
+						    shadow + off[t], len[t])) {
+				fprintf(stderr, "round %u tag %u: data differs\n",
+					round, t);
+				bad++;
+			}
+		}
+	}
+	return bad;
+}
+
+uint64_t azb_emul_rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
 }

@@ -102,4 +102,21 @@ void azb_emul_served_close(struct azb_emul_served *r);
 int32_t azb_emul_served_io(struct azb_emul_served *r, uint8_t op,
 			   uint32_t flags, uint64_t off, uint32_t len);
 
+#define AZB_EMUL_MAX_DEPTH	256
+
+/*
+ * rounds of full-depth I/O at base .. base + span, writes and reads in
+ * turn, each tag on its own slice with 1..max_blocks blocks of 4 KiB at a
+ * random place: writes of random bytes recorded in shadow (span bytes,
+ * what the range holds), reads checked against it.  Returns the requests
+ * that failed or read wrong data (each said on stderr), -1 if span is too
+ * small for the depth.
+ */
+int azb_emul_served_shadow(struct azb_emul_served *r, uint64_t base,
+			   unsigned char *shadow, uint64_t span,
+			   unsigned int rounds, unsigned int max_blocks,
+			   uint64_t *rng);
+/* xorshift64: the tests' one random source, state in *s (never 0). */
+uint64_t azb_emul_rnd(uint64_t *s);
+
 #endif

@@ -30,14 +30,6 @@ static char sock[256], logf[256], uri[512];
 static pid_t server = -1;
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
 static void stop_server(void)
 {
 	if (server > 0) {
@@ -154,9 +146,7 @@ static void test_data(void)
 	static unsigned char shadow[DEV / 64];	/* first 1 MiB is used */
 	const uint64_t span = sizeof(shadow);
 	struct azb_emul_served r;
-	uint64_t off[DEPTH];
-	uint32_t len[DEPTH];
-	int round, t, rc;
+	int rc;
 
 	if (rig_open(&r, uri, false, NULL)) {
 		FAIL("cannot serve %s", uri);
@@ -167,37 +157,8 @@ static void test_data(void)
 	CHECK(r.e.dev_flags & AZB_DEV_WRITE_ZEROES, "memory plugin zeroes");
 	CHECK(!(r.e.dev_flags & AZB_DEV_READ_ONLY), "writable export");
 	memset(shadow, 0, sizeof(shadow));
-	for (round = 0; round < 40; round++) {
-		bool write = round % 2 == 0;
-
-		/* Disjoint ranges per round: one per tag, 4 KiB..64 KiB. */
-		for (t = 0; t < DEPTH; t++) {
-			len[t] = 4096 * (1 + rnd() % 16);
-			off[t] = (span / DEPTH) * t +
-				 4096 * (rnd() % ((span / DEPTH - len[t]) / 4096 + 1));
-			if (write) {
-				unsigned char *slot = azb_emul_slot(&r.em, t);
-				uint32_t i;
-
-				for (i = 0; i < len[t]; i++)
-					slot[i] = (unsigned char)rnd();
-				memcpy(shadow + off[t], slot, len[t]);
-			} else {
-				memset(azb_emul_slot(&r.em, t), 0x5a, len[t]);
-			}
-			azb_emul_submit(&r.em, t, write ? AZBUSE_OP_WRITE :
-					AZBUSE_OP_READ, 0, off[t] >> 9, len[t]);
-		}
-		for (t = 0; t < DEPTH; t++) {
-			rc = azb_emul_wait(&r.em, t);
-			CHECK(rc == (int32_t)len[t], "round %d tag %d: %d", round,
-			      t, rc);
-			if (!write)
-				CHECK(!memcmp(azb_emul_slot(&r.em, t),
-					      shadow + off[t], len[t]),
-				      "round %d tag %d: data differs", round, t);
-		}
-	}
+	rc = azb_emul_served_shadow(&r, 0, shadow, span, 40, 16, &rng);
+	CHECK(!rc, "%d requests failed or read wrong data", rc);
 	azb_emul_served_close(&r);
 	CHECK(!r.em.bad, "%llu CQEs refused", (unsigned long long)r.em.bad);
 }

@@ -63,15 +63,21 @@ azb_serve "$AZB_WORK/run2" -q 2 --engine nbd "$uri"
 verify READ
 note "a second runtime read the data back from the server"
 
+# kill_under_load OUT SECONDS: fio randrw for SECONDS in the background
+# (fio_pid, output in OUT); 2 s later the server is killed.
+kill_under_load() {
+	fio --name=load --filename="$AZB_DEV" --ioengine=libaio --direct=1 \
+		--rw=randrw --bs=4k --iodepth=16 --numjobs=2 --time_based \
+		--runtime="$2" >"$1" 2>&1 &
+	fio_pid=$!
+	sleep 2
+	kill -KILL "$srv"
+	wait "$srv" 2>/dev/null || true
+}
+
 # The server dies under load and comes back (same socket): the queues
 # reconnect, the held requests are sent again, fio ends without an error.
-fio --name=load --filename="$AZB_DEV" --ioengine=libaio --direct=1 \
-	--rw=randrw --bs=4k --iodepth=16 --numjobs=2 --time_based \
-	--runtime=8 >"$AZB_WORK/fio2" 2>&1 &
-fio_pid=$!
-sleep 2
-kill -KILL "$srv"
-wait "$srv" 2>/dev/null || true
+kill_under_load "$AZB_WORK/fio2" 8
 sleep 1
 rm -f "$sock"
 nbdkit -f -U "$sock" memory 256M &
@@ -87,13 +93,7 @@ note "server killed and restarted under fio: fio went on and succeeded"
 kill -INT "$AZB_RUN_PID"
 azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
 azb_serve "$AZB_WORK/run3" -q 2 --engine nbd --reconnect 2 "$uri"
-fio --name=load --filename="$AZB_DEV" --ioengine=libaio --direct=1 \
-	--rw=randrw --bs=4k --iodepth=16 --numjobs=2 --time_based \
-	--runtime=60 >"$AZB_WORK/fio3" 2>&1 &
-fio_pid=$!
-sleep 2
-kill -KILL "$srv"
-wait "$srv" 2>/dev/null || true
+kill_under_load "$AZB_WORK/fio3" 60
 start=$(date +%s)
 azb_wait_exit "$fio_pid" 30 || fail "fio still running 30 s after the server died"
 wait "$fio_pid" && fail "fio reported success after the server died"
