@@ -45,6 +45,7 @@
 #include <rados/librados.h>
 #include <rbd/librbd.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,7 +253,7 @@ static int azb_rbd_conf_set(struct azb_rbd *rbd, const char *k, const char *v)
 
 /* Connects to the cluster and opens the pool: 0 or -errno, said why. */
 static int azb_rbd_connect(struct azb_rbd *rbd, const struct azb_rbd_opts *ro,
-			   const char *pool, const char *ns)
+			   const char *pool, const char *ns, bool write_cache)
 {
 	char secs[16];
 	int ret;
@@ -273,6 +274,15 @@ static int azb_rbd_connect(struct azb_rbd *rbd, const struct azb_rbd_opts *ro,
 	ret = rados_conf_parse_env(rbd->cluster, NULL);
 	if (!ret && ro->keyring)
 		ret = azb_rbd_conf_set(rbd, "keyring", ro->keyring);
+	/*
+	 * librbd's cache (write-around by default) stays write-through until
+	 * the first flush, for guests that never flush.  A device with a
+	 * volatile write cache gets FLUSH and FUA from the kernel: let the
+	 * cache work from the start, as QEMU does for cache=writeback.
+	 */
+	if (!ret && write_cache)
+		ret = azb_rbd_conf_set(rbd, "rbd_cache_writethrough_until_flush",
+				       "false");
 	if (!ret && ro->op_timeout) {
 		snprintf(secs, sizeof(secs), "%u", ro->op_timeout);
 		ret = azb_rbd_conf_set(rbd, "rados_osd_op_timeout", secs);
@@ -476,7 +486,10 @@ static int azb_rbd_open(struct azb_engine *e, const char *target,
 		goto fail;
 	}
 	rbd->read_only = o->read_only || snap;
-	ret = azb_rbd_connect(rbd, &ro, pool, ns);
+	ret = azb_rbd_connect(rbd, &ro, pool, ns,
+			      o->size >= offsetof(struct azb_engine_opts,
+						  write_cache) + sizeof(bool) &&
+			      o->write_cache);
 	if (ret)
 		goto fail;
 	ret = azb_rbd_open_image(rbd, &rbd->image);

@@ -148,6 +148,12 @@ struct azb_engine_opts {
 	 * refuses keys it does not know.
 	 */
 	const char	*params;
+	/*
+	 * Since 0.2 (size tells): the device has a volatile write cache, so
+	 * the kernel sends FLUSH and FUA when data must be durable and the
+	 * engine may complete a write before it is.
+	 */
+	bool		write_cache;
 };
 
 struct azb_engine;

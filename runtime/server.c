@@ -72,6 +72,7 @@ static int azb_server_open_engine(struct azb_server *s)
 		.dev_bytes = o->dev.dev_bytes,
 		.logical_bs = o->dev.logical_bs,
 		.read_only = o->dev.flags & AZB_DEV_READ_ONLY,
+		.write_cache = o->dev.flags & AZB_DEV_WRITE_CACHE,
 		.params = o->engine_params,
 	};
 	int ret;
@@ -81,6 +82,7 @@ static int azb_server_open_engine(struct azb_server *s)
 		eo.dev_bytes = s->info.params.dev_bytes;
 		eo.logical_bs = s->info.params.logical_bs;
 		eo.read_only = s->info.params.flags & AZB_DEV_READ_ONLY;
+		eo.write_cache = s->info.params.flags & AZB_DEV_WRITE_CACHE;
 	}
 	s->engine.ops = o->engine;
 	ret = o->engine->open(&s->engine, o->target, &eo);
