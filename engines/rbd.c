@@ -368,17 +368,18 @@ static struct azb_rbd_watch *azb_rbd_watch(struct azb_rbd *rbd,
 	w->rbd = rbd;
 	w->image = image;
 	ret = rbd_get_size(image, &w->size);
+	if (ret >= 0)
+		ret = rbd_update_watch(image, &w->handle, azb_rbd_updated, w);
 	if (ret >= 0) {
+		/*
+		 * Listed after the watch starts: a callback before this only
+		 * finds the other handles' sizes, as it would have before.
+		 */
 		pthread_mutex_lock(&rbd->size_lock);
 		w->next = rbd->watches;
 		rbd->watches = w;
 		pthread_mutex_unlock(&rbd->size_lock);
-		ret = rbd_update_watch(image, &w->handle, azb_rbd_updated, w);
-		if (ret >= 0)
-			return w;
-		pthread_mutex_lock(&rbd->size_lock);
-		rbd->watches = w->next;	/* nothing was added since */
-		pthread_mutex_unlock(&rbd->size_lock);
+		return w;
 	}
 	fprintf(stderr, "rbd engine: %s: resizes will go unnoticed: %s\n",
 		rbd->spec, strerror(-ret));
