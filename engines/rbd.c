@@ -531,9 +531,6 @@ static int azb_rbd_open(struct azb_engine *e, const char *target,
 	free(buf);
 	azb_rbd_opts_free(&ro);
 	rbd->engine = e;
-	/* A snapshot never changes size. */
-	if (!rbd->snap)
-		rbd->main_watch = azb_rbd_watch(rbd, rbd->image);
 	e->priv = rbd;
 	/* -s may serve less; else whole 4 KiB blocks of the image. */
 	e->dev_bytes = o->dev_bytes ? o->dev_bytes : size & ~4095ULL;
@@ -544,6 +541,12 @@ static int azb_rbd_open(struct azb_engine *e, const char *target,
 	else
 		e->dev_flags |= AZB_DEV_DISCARD;
 	e->discard_granularity = azb_rbd_discard_granularity(rbd);
+	/*
+	 * Last: a resize callback compares with e->dev_bytes.  A snapshot
+	 * never changes size.
+	 */
+	if (!rbd->snap)
+		rbd->main_watch = azb_rbd_watch(rbd, rbd->image);
 	return 0;
 fail:
 	azb_rbd_opts_free(&ro);
