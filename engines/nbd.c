@@ -94,7 +94,6 @@ struct azb_nbd_queue {
 	/* Requests waiting for the connection to come back. */
 	struct azb_nbd_io	**held;
 	unsigned int		nr_held;
-	unsigned int		depth;
 	bool			down;		/* the connection was lost */
 	bool			connecting;	/* a new one is under way */
 	uint64_t		next_try_ns;
@@ -292,7 +291,6 @@ static int azb_nbd_queue_init(struct azb_engine_queue *q)
 		return -EIO;
 	}
 	nq->nbd = nbd;
-	nq->depth = q->depth;
 	q->priv = nq;
 	return 0;
 }
