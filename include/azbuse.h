@@ -248,6 +248,21 @@ enum azb_poll_mode {
 	AZB_POLL_SLEEP = 2,	/* sleep whenever idle */
 };
 
+/* Where each queue's poller may run (since 0.2). */
+enum azb_pin {
+	/*
+	 * Any usable CPU of the NUMA node(s) of the queue's CPUs (default):
+	 * a poller whose submitting CPU is busy moves to an idle one of the
+	 * node, so one submitting thread and its poller run side by side.
+	 */
+	AZB_PIN_NODE = 0,
+	/*
+	 * Only the usable CPUs blk-mq maps to the queue: the poller always
+	 * shares its submitters' CPUs (never a cross-CPU wake-up).
+	 */
+	AZB_PIN_QUEUE = 1,
+};
+
 struct azb_server_opts {
 	size_t		size;		/* sizeof(struct azb_server_opts) */
 	const struct azb_engine_ops *engine;
@@ -261,12 +276,13 @@ struct azb_server_opts {
 	/* Since 0.2 (size tells): */
 	/*
 	 * CPUs the pollers may run on ("0-3,8"), or NULL: those the
-	 * program's threads may run on.  Each poller runs on its queue's
-	 * CPUs among these (see azb_server_queue_cpus()).
+	 * program's threads may run on.  Each poller runs among these on
+	 * its queue's node or CPUs, as pin says (azb_server_queue_cpus()).
 	 * azb_server_create() fails with -EINVAL if the list is malformed
 	 * or holds no usable CPU.
 	 */
 	const char	*cpus;
+	enum azb_pin	pin;		/* AZB_PIN_NODE (default) or _QUEUE */
 };
 
 struct azb_server;

@@ -31,6 +31,7 @@ struct azb_placement {
 	bool			topo_init;
 	hwloc_bitmap_t		usable;	/* CPUs pollers may run on */
 	bool			numa;	/* memory policies work here */
+	bool			node_wide; /* AZB_PIN_NODE */
 	unsigned int		nr;
 	struct azb_place_queue	*q;
 };
@@ -72,7 +73,8 @@ static int azb_placement_usable(struct azb_placement *p, const char *cpus)
 	return hwloc_bitmap_iszero(p->usable) ? -EINVAL : 0;
 }
 
-int azb_placement_new(const char *cpus, struct azb_placement **out)
+int azb_placement_new(const char *cpus, bool node_wide,
+		      struct azb_placement **out)
 {
 	struct azb_placement *p;
 	int ret;
@@ -101,6 +103,7 @@ int azb_placement_new(const char *cpus, struct azb_placement **out)
 	if (ret)
 		goto fail;
 	p->numa = numa_available() >= 0;
+	p->node_wide = node_wide;
 	*out = p;
 	return 0;
 fail:
@@ -158,6 +161,28 @@ static int azb_cpus_node(const struct azb_placement *p, hwloc_const_cpuset_t cpu
 }
 
 /*
+ * AZB_PIN_NODE: from the queue's own CPUs to every usable CPU of their
+ * node(s).  The scheduler then moves a poller off a CPU its submitter keeps
+ * busy; memory stays on the node.
+ */
+static void azb_widen_to_node(const struct azb_placement *p,
+			      struct azb_place_queue *q)
+{
+	hwloc_nodeset_t nodes = hwloc_bitmap_alloc();
+	hwloc_bitmap_t wide = hwloc_bitmap_alloc();
+
+	if (nodes && wide) {
+		hwloc_cpuset_to_nodeset(p->topo, q->cpus, nodes);
+		hwloc_cpuset_from_nodeset(p->topo, wide, nodes);
+		hwloc_bitmap_and(wide, wide, p->usable);
+		/* Never narrower than the queue's own CPUs. */
+		hwloc_bitmap_or(q->cpus, q->cpus, wide);
+	}
+	hwloc_bitmap_free(wide);
+	hwloc_bitmap_free(nodes);
+}
+
+/*
  * A queue with no usable CPU of its own: the usable CPU with the fewest
  * pollers, preferring the queue's node; ties go to the lowest CPU.
  */
@@ -205,8 +230,11 @@ void azb_placement_compute(struct azb_placement *p)
 	for (i = 0; i < p->nr; i++)
 		if (hwloc_bitmap_iszero(p->q[i].cpus))
 			azb_place_shared(p, &p->q[i], load);
-	for (i = 0; i < p->nr; i++)
+	for (i = 0; i < p->nr; i++) {
 		p->q[i].node = azb_cpus_node(p, p->q[i].cpus, p->q[i].ring_node);
+		if (p->node_wide)
+			azb_widen_to_node(p, &p->q[i]);
+	}
 	azb_free(load);
 }
 

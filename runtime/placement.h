@@ -4,14 +4,17 @@
  *
  * The kernel reports the CPUs blk-mq maps to each hardware queue, that is
  * the CPUs whose I/O lands on it.  The queue's poller is bound (hwloc) to
- * those of them the process may use, and its memory is placed (libnuma) on
- * their NUMA node.  A queue none of whose CPUs may be used (--cpus, a
- * cgroup or taskset, offline CPUs) gets the usable CPU with the fewest
- * pollers, on the queue's own node where one is usable.
+ * those of them the process may use, widened to every usable CPU of their
+ * NUMA node unless pinned to the queue (--pin queue), and its memory is
+ * placed (libnuma) on that node.  A queue none of whose CPUs may be used
+ * (--cpus, a cgroup or taskset, offline CPUs) gets the usable CPU with the
+ * fewest pollers, on the queue's own node where one is usable (and is
+ * widened from there).
  */
 #ifndef AZB_PLACEMENT_H
 #define AZB_PLACEMENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,10 +23,12 @@ struct azb_placement;
 /*
  * Loads the machine's topology.  cpus ("0-3,8", or NULL: the CPUs the
  * process's threads may run on) limits where pollers run; CPUs in it that are
- * offline or withheld by a cgroup are left out.  -EINVAL if it is
- * malformed or leaves no CPU.
+ * offline or withheld by a cgroup are left out.  node_wide: pollers may use
+ * their queue's whole node (AZB_PIN_NODE).  -EINVAL if cpus is malformed or
+ * leaves no CPU.
  */
-int azb_placement_new(const char *cpus, struct azb_placement **out);
+int azb_placement_new(const char *cpus, bool node_wide,
+		      struct azb_placement **out);
 void azb_placement_free(struct azb_placement *p);
 /* Makes room for nr queues (once).  0 or -ENOMEM. */
 int azb_placement_queues(struct azb_placement *p, unsigned int nr);

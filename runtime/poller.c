@@ -6,9 +6,10 @@
  * system call; an idle poller sleeps inside that same commit.
  *
  * A spinning poller with nothing to do yields its CPU on every pass: the
- * application that submits the I/O often runs on the very CPU the queue's
- * poller is bound to (blk-mq maps the queue to it), and a poller that held
- * the CPU would delay the next request it is waiting for.  With nothing
+ * application that submits the I/O may run on the poller's CPU (blk-mq maps
+ * the queue to the submitting CPU, and the poller runs there or on its
+ * node), and a poller that held the CPU would delay the next request it is
+ * waiting for.  With nothing
  * else runnable, sched_yield() returns at once and the spin goes on.
  *
  * Everything read from the SQ is checked: a bad entry is failed back to the

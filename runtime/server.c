@@ -175,8 +175,12 @@ static int azb_server_map_queue(struct azb_server *s, unsigned int qid)
 	return 0;
 }
 
-/* The options of 0.1, which ended before cpus, are still taken. */
+/*
+ * The options of 0.1, which ended before cpus, are still taken, and those
+ * of the 0.2 development tree that ended before pin.
+ */
 #define AZB_SERVER_OPTS_0_1_SIZE	offsetof(struct azb_server_opts, cpus)
+#define AZB_SERVER_OPTS_CPUS_SIZE	offsetof(struct azb_server_opts, pin)
 
 int azb_server_create(const struct azb_server_opts *o, struct azb_server **out)
 {
@@ -186,8 +190,12 @@ int azb_server_create(const struct azb_server_opts *o, struct azb_server **out)
 	int ret;
 
 	if (!o || (o->size != sizeof(*o) &&
-		   o->size != AZB_SERVER_OPTS_0_1_SIZE) || !o->engine ||
+		   o->size != AZB_SERVER_OPTS_0_1_SIZE &&
+		   o->size != AZB_SERVER_OPTS_CPUS_SIZE) || !o->engine ||
 	    o->engine->version != AZB_ENGINE_OPS_VERSION)
+		return -EINVAL;
+	if (o->size == sizeof(*o) && o->pin != AZB_PIN_NODE &&
+	    o->pin != AZB_PIN_QUEUE)
 		return -EINVAL;
 	s = azb_zalloc(sizeof(*s));
 	if (!s)
@@ -199,7 +207,8 @@ int azb_server_create(const struct azb_server_opts *o, struct azb_server **out)
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	/* A bad CPU list fails before anything is made. */
-	ret = azb_placement_new(s->opts.cpus, &s->place);
+	ret = azb_placement_new(s->opts.cpus, s->opts.pin == AZB_PIN_NODE,
+				&s->place);
 	if (ret)
 		goto fail;
 

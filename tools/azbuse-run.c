@@ -35,6 +35,7 @@ enum {
 	OPT_CEPH_ID,
 	OPT_CEPH_KEYRING,
 	OPT_CPUS,
+	OPT_PIN,
 	OPT_STATS,
 	OPT_STATS_JSON,
 	OPT_VERSION,
@@ -53,6 +54,7 @@ static const struct option azb_opts[] = {
 	{ "ceph-id",	required_argument, NULL, OPT_CEPH_ID },
 	{ "ceph-keyring", required_argument, NULL, OPT_CEPH_KEYRING },
 	{ "cpus",	required_argument, NULL, OPT_CPUS },
+	{ "pin",	required_argument, NULL, OPT_PIN },
 	{ "stats",	required_argument, NULL, OPT_STATS },
 	{ "stats-json",	no_argument, NULL, OPT_STATS_JSON },
 	{ "help",	no_argument, NULL, 'h' },
@@ -88,8 +90,11 @@ static void azb_usage(void)
 	       "      --ceph-id NAME     rbd: the client id, client.NAME (-o id=NAME)\n"
 	       "      --ceph-keyring PATH  rbd: the keyring (-o keyring=PATH)\n"
 	       "      --cpus LIST        CPUs the pollers may run on, as 0-3,8 (default:\n"
-	       "                         those this process may run on); each poller runs\n"
-	       "                         on its queue's CPUs among them\n"
+	       "                         those this process may run on)\n"
+	       "      --pin node|queue   where among them each poller runs: any CPU of\n"
+	       "                         its queue's NUMA node (node, the default: a\n"
+	       "                         busy submitter's poller moves to an idle CPU),\n"
+	       "                         or only the CPUs blk-mq maps to its queue\n"
 	       "      --stats SECONDS    every SECONDS (1..3600), one line of rates over\n"
 	       "                         the interval: I/Os by type, MiB/s, batch size,\n"
 	       "                         queue depth, busy time, commits per I/O\n"
@@ -147,6 +152,15 @@ static enum azb_poll_mode azb_parse_poll(const char *arg)
 	if (!strcmp(arg, "sleep"))
 		return AZB_POLL_SLEEP;
 	azb_die_usage(AZB_PROG, "--poll: '%s' is not busy, adaptive or sleep", arg);
+}
+
+static enum azb_pin azb_parse_pin(const char *arg)
+{
+	if (!strcmp(arg, "node"))
+		return AZB_PIN_NODE;
+	if (!strcmp(arg, "queue"))
+		return AZB_PIN_QUEUE;
+	azb_die_usage(AZB_PROG, "--pin: '%s' is not node or queue", arg);
 }
 
 static const char *azb_sig_name(int sig)
@@ -318,6 +332,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_CPUS:
 			o.cpus = azb_cli_cpus(AZB_PROG, "--cpus", optarg);
+			break;
+		case OPT_PIN:
+			o.pin = azb_parse_pin(optarg);
 			break;
 		case OPT_STATS:
 			stats_s = azb_cli_uint(AZB_PROG, "--stats", optarg, 1,

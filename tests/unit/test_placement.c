@@ -36,6 +36,9 @@ static void find_cpus(void)
 	}
 }
 
+/* Whether the next placements widen pollers to their node (--pin node). */
+static bool node_wide;
+
 /*
  * Places nr queues: queue i's kernel CPUs are lo[i]..hi[i] (lo -1: none),
  * its ring on node[i] (NULL: unknown).
@@ -48,7 +51,8 @@ static struct azb_placement *place_on(const char *cpus, unsigned int nr,
 	unsigned int i;
 	int c;
 
-	if (azb_placement_new(cpus, &p) || azb_placement_queues(p, nr)) {
+	if (azb_placement_new(cpus, node_wide, &p) ||
+	    azb_placement_queues(p, nr)) {
 		fprintf(stderr, "test_placement: placement setup failed\n");
 		exit(1);
 	}
@@ -140,6 +144,50 @@ static void test_two_nodes(void)
 	unsetenv("HWLOC_SYNTHETIC");
 }
 
+/*
+ * --pin node on the same two nodes: each poller may use its queue's whole
+ * node among the usable CPUs, never the other node, and its memory stays
+ * on that node.
+ */
+static void test_node_wide(void)
+{
+	static const int one[] = { 0, 3 }, ring2[] = { 0, 1 };
+	static const int none[] = { -1, -1 }, ring_none[] = { 1, 0 };
+	static const int span[] = { 1 }, span_hi[] = { 2 }, span_ring[] = { 1 };
+	struct azb_placement *p;
+
+	setenv("HWLOC_SYNTHETIC", "pack:2 numa:1 core:2 pu:1", 1);
+	node_wide = true;
+	p = place_on(NULL, 2, one, one, ring2);
+	expect_list(p, 0, "0-1");
+	expect_list(p, 1, "2-3");
+	expect_node(p, 0, 0);
+	expect_node(p, 1, 1);
+	azb_placement_free(p);
+
+	/* --cpus 0,2-3: node 0 has only CPU 0 left. */
+	p = place_on("0,2-3", 2, one, one, ring2);
+	expect_list(p, 0, "0");
+	expect_list(p, 1, "2-3");
+	azb_placement_free(p);
+
+	/* No CPU of its own: the shared CPU's node, widened. */
+	p = place_on("1,2-3", 2, none, none, ring_none);
+	expect_list(p, 0, "2-3");
+	expect_list(p, 1, "1");
+	expect_node(p, 0, 1);
+	expect_node(p, 1, 0);
+	azb_placement_free(p);
+
+	/* CPUs on two nodes: both nodes, the memory on the ring's node. */
+	p = place_on(NULL, 1, span, span_hi, span_ring);
+	expect_list(p, 0, "0-3");
+	expect_node(p, 0, 1);
+	azb_placement_free(p);
+	node_wide = false;
+	unsetenv("HWLOC_SYNTHETIC");
+}
+
 static void test_refused(void)
 {
 	static const char *const bad[] = { "", "x", "1-0", "99999" };
@@ -148,7 +196,7 @@ static void test_refused(void)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		p = NULL;
-		CHECK(azb_placement_new(bad[i], &p) == -EINVAL,
+		CHECK(azb_placement_new(bad[i], false, &p) == -EINVAL,
 		      "CPU list '%s' accepted", bad[i]);
 		azb_placement_free(p);
 	}
@@ -255,6 +303,7 @@ int main(void)
 	test_refused();
 	test_node_alloc();
 	test_two_nodes();
+	test_node_wide();
 	if (cpu_b < 0) {
 		printf("test_placement: one CPU: multi-CPU cases skipped\n");
 	} else {
