@@ -48,6 +48,7 @@
 #include <time.h>
 
 #include "engines.h"
+#include "opts.h"
 
 /* Default of reconnect=: the kernel's default I/O timeout. */
 #define AZB_NBD_RECONNECT_MS	30000
@@ -152,29 +153,20 @@ static struct nbd_handle *azb_nbd_connect(const char *uri, const char *who)
 /* "reconnect=SECONDS" (0..3600); anything else is refused. */
 static int azb_nbd_parse_params(struct azb_nbd *nbd, const char *params)
 {
-	const char *p = params, *end;
+	struct azb_opt o;
+	unsigned long v;
 
 	nbd->reconnect_ms = AZB_NBD_RECONNECT_MS;
-	while (p && *p) {
-		unsigned long v;
-		char *num_end;
-
-		end = strchrnul(p, ',');
-		if (!strncmp(p, "reconnect=", 10) && end > p + 10) {
-			v = strtoul(p + 10, &num_end, 10);
-			if (num_end != end || v > 3600 || p[10] == '-')
-				goto bad;
-			nbd->reconnect_ms = v * 1000;
-		} else if (end > p) {
-			goto bad;
+	while (azb_opt_next(&params, &o)) {
+		if (!azb_opt_key_is(&o, "reconnect") ||
+		    !azb_opt_uint(&o, 3600, &v)) {
+			fprintf(stderr, "nbd engine: bad option '%.*s' (known: reconnect=SECONDS, 0..3600)\n",
+				o.len, o.text);
+			return -EINVAL;
 		}
-		p = *end ? end + 1 : end;
+		nbd->reconnect_ms = v * 1000;
 	}
 	return 0;
-bad:
-	fprintf(stderr, "nbd engine: bad option '%.*s' (known: reconnect=SECONDS, 0..3600)\n",
-		(int)(end - p), p);
-	return -EINVAL;
 }
 
 static int azb_nbd_open(struct azb_engine *e, const char *target,

@@ -26,6 +26,7 @@
 #include <linux/fs.h>
 
 #include "odirect.h"
+#include "opts.h"
 
 #define AZB_OD_MAX_BS	4096	/* the largest logical block azbuse offers */
 
@@ -40,18 +41,16 @@ static bool azb_od_pow2(uint64_t v)
 /* Engine options: "sqpoll" is the only one so far. */
 static int azb_od_parse_params(struct azb_od *od, const char *params)
 {
-	const char *p = params, *end;
+	struct azb_opt o;
 
-	while (p && *p) {
-		end = strchrnul(p, ',');
-		if (end - p == 6 && !strncmp(p, "sqpoll", 6)) {
+	while (azb_opt_next(&params, &o)) {
+		if (azb_opt_key_is(&o, "sqpoll") && !o.val) {
 			od->sqpoll = true;
-		} else if (end > p) {
-			fprintf(stderr, "odirect engine: unknown option '%.*s' (known: sqpoll)\n",
-				(int)(end - p), p);
-			return -EINVAL;
+			continue;
 		}
-		p = *end ? end + 1 : end;
+		fprintf(stderr, "odirect engine: unknown option '%.*s' (known: sqpoll)\n",
+			o.len, o.text);
+		return -EINVAL;
 	}
 	return 0;
 }

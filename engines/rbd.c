@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #include "engines.h"
+#include "opts.h"
 
 /* How long queue_exit() waits for the cluster to answer what is in flight. */
 #define AZB_RBD_EXIT_WAIT_S	10
@@ -141,66 +142,52 @@ static void azb_rbd_opts_free(struct azb_rbd_opts *ro)
 /* "key=value,..." into ro; 0 or -EINVAL after saying why. */
 static int azb_rbd_parse_params(struct azb_rbd_opts *ro, const char *params)
 {
-	const char *p = params, *end, *eq;
+	struct azb_opt o;
+	unsigned long v;
 
 	ro->handles = -1;
-	while (p && *p) {
-		size_t klen, vlen;
-		const char *val;
+	while (azb_opt_next(&params, &o)) {
 		char **dst = NULL;
 
-		end = strchrnul(p, ',');
-		eq = memchr(p, '=', end - p);
-		if (end == p) {
-			p = *end ? end + 1 : end;
-			continue;
-		}
-		if (!eq || eq + 1 == end) {
+		if (!o.vlen) {
 			fprintf(stderr, "rbd engine: option '%.*s' needs a value (KEY=VALUE)\n",
-				(int)(end - p), p);
+				o.len, o.text);
 			return -EINVAL;
 		}
-		klen = eq - p;
-		val = eq + 1;
-		vlen = end - val;
-		if (klen == 4 && !strncmp(p, "conf", 4)) {
+		if (azb_opt_key_is(&o, "conf")) {
 			dst = &ro->conf;
-		} else if (klen == 2 && !strncmp(p, "id", 2)) {
+		} else if (azb_opt_key_is(&o, "id")) {
 			dst = &ro->id;
-		} else if (klen == 7 && !strncmp(p, "keyring", 7)) {
+		} else if (azb_opt_key_is(&o, "keyring")) {
 			dst = &ro->keyring;
-		} else if (klen == 10 && !strncmp(p, "op_timeout", 10)) {
-			char *e;
-			unsigned long v = strtoul(val, &e, 10);
-
-			if (e != end || *val == '-' || v > 3600) {
+		} else if (azb_opt_key_is(&o, "op_timeout")) {
+			if (!azb_opt_uint(&o, 3600, &v)) {
 				fprintf(stderr, "rbd engine: op_timeout wants 0..3600 seconds, got '%.*s'\n",
-					(int)vlen, val);
+					(int)o.vlen, o.val);
 				return -EINVAL;
 			}
 			ro->op_timeout = (unsigned int)v;
-		} else if (klen == 7 && !strncmp(p, "handles", 7)) {
-			if (vlen == 5 && !strncmp(val, "queue", 5)) {
+		} else if (azb_opt_key_is(&o, "handles")) {
+			if (azb_opt_val_is(&o, "queue")) {
 				ro->handles = 0;
-			} else if (vlen == 6 && !strncmp(val, "device", 6)) {
+			} else if (azb_opt_val_is(&o, "device")) {
 				ro->handles = 1;
 			} else {
 				fprintf(stderr, "rbd engine: handles wants queue or device, got '%.*s'\n",
-					(int)vlen, val);
+					(int)o.vlen, o.val);
 				return -EINVAL;
 			}
 		} else {
 			fprintf(stderr, "rbd engine: unknown option '%.*s' (known: conf, id, keyring, op_timeout, handles)\n",
-				(int)klen, p);
+				(int)o.klen, o.key);
 			return -EINVAL;
 		}
 		if (dst) {
 			free(*dst);
-			*dst = strndup(val, vlen);
+			*dst = strndup(o.val, o.vlen);
 			if (!*dst)
 				return -ENOMEM;
 		}
-		p = *end ? end + 1 : end;
 	}
 	return 0;
 }

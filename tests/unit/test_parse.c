@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Sizes, device ids and device paths: the values users type, at every
- * boundary and with junk around them.
+ * Sizes, device ids, device paths and engine option lists: the values
+ * users type, at every boundary and with junk around them.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -11,6 +11,7 @@
 #include <azbuse.h>
 #include <uapi/linux/azbuse.h>
 #include "check.h"
+#include "../../engines/opts.h"
 
 static void size_ok(const char *s, uint64_t want)
 {
@@ -163,10 +164,85 @@ static void test_dev_ids(void)
 		FAIL("azb_blk_path(12345) into 8 bytes = \"%.8s\"", buf);
 }
 
+/* "KEY[=VALUE],..." as the engines see it (engines/opts.c). */
+static void test_engine_opts(void)
+{
+	static const struct {
+		const char *key, *val;	/* val NULL: no '=' */
+	} want[] = {
+		{ "sqpoll", NULL }, { "conf", "/etc/ceph/a=b.conf" },
+		{ "id", "" }, { "", "=" },
+	};
+	const char *list = ",sqpoll,,conf=/etc/ceph/a=b.conf,id=,==,";
+	struct azb_opt o;
+	unsigned long v;
+	unsigned int n = 0;
+
+	while (azb_opt_next(&list, &o)) {
+		if (n >= sizeof(want) / sizeof(want[0])) {
+			FAIL("option %u '%.*s' beyond the list", n, o.len, o.text);
+			break;
+		}
+		if (!azb_opt_key_is(&o, want[n].key) ||
+		    (want[n].val ? !o.val || o.vlen != strlen(want[n].val) ||
+				   memcmp(o.val, want[n].val, o.vlen) :
+				   o.val != NULL))
+			FAIL("option %u is '%.*s', want key '%s' value '%s'", n,
+			     o.len, o.text, want[n].key,
+			     want[n].val ? want[n].val : "(none)");
+		n++;
+	}
+	if (n != sizeof(want) / sizeof(want[0]))
+		FAIL("%u options, want %zu", n, sizeof(want) / sizeof(want[0]));
+	if (azb_opt_next(&list, &o))
+		FAIL("an option after the end");
+	list = NULL;
+	if (azb_opt_next(&list, &o))
+		FAIL("an option in a NULL list");
+	/* A key is all of it: "sqpollx" is not "sqpoll". */
+	list = "sqpollx";
+	if (!azb_opt_next(&list, &o) || azb_opt_key_is(&o, "sqpoll"))
+		FAIL("'sqpollx' taken for sqpoll");
+	list = "handles=queues";
+	if (!azb_opt_next(&list, &o) || azb_opt_val_is(&o, "queue"))
+		FAIL("'queues' taken for queue");
+
+	/* Numbers: decimal digits only, within 0..max, no overflow. */
+	static const struct {
+		const char *opt;
+		unsigned long max;
+		bool ok;
+		unsigned long v;
+	} nums[] = {
+		{ "t=0", 3600, true, 0 }, { "t=3600", 3600, true, 3600 },
+		{ "t=3601", 3600, false, 0 }, { "t=-1", 3600, false, 0 },
+		{ "t=+5", 3600, false, 0 }, { "t= 5", 3600, false, 0 },
+		{ "t=5s", 3600, false, 0 }, { "t=", 3600, false, 0 },
+		{ "t", 3600, false, 0 }, { "t=7", 0, false, 0 },
+		{ "t=0", 0, true, 0 },
+		{ "t=99999999999999999999999", 3600, false, 0 },
+		{ "t=18446744073709551615", (unsigned long)-1, true,
+		  (unsigned long)-1 },
+		{ "t=18446744073709551616", (unsigned long)-1, false, 0 },
+	};
+	for (unsigned int i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		bool ok;
+
+		list = nums[i].opt;
+		v = 12345;
+		ok = azb_opt_next(&list, &o) && azb_opt_uint(&o, nums[i].max, &v);
+		if (ok != nums[i].ok || (ok && v != nums[i].v))
+			FAIL("'%s' (max %lu): %s %lu, want %s %lu", nums[i].opt,
+			     nums[i].max, ok ? "taken as" : "refused", v,
+			     nums[i].ok ? "taken as" : "refused", nums[i].v);
+	}
+}
+
 int main(void)
 {
 	test_sizes();
 	test_dev_ids();
+	test_engine_opts();
 	if (failures) {
 		fprintf(stderr, "test_parse: %d check(s) failed\n", failures);
 		return 1;

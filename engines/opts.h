@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Engine options: the "KEY[=VALUE],..." list azbuse-run builds from -o (and
+ * from --sqpoll, --reconnect, --ceph-*), split one option at a time.  Each
+ * engine decides what it takes and refuses the rest with a message.
+ */
+#ifndef AZB_ENGINE_OPTS_H
+#define AZB_ENGINE_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct azb_opt {
+	const char	*text;	/* the whole "KEY[=VALUE]" */
+	int		len;	/* its length, for "%.*s" */
+	const char	*key;
+	size_t		klen;
+	const char	*val;	/* NULL: no '=' */
+	size_t		vlen;
+};
+
+/*
+ * The next non-empty option of *list (NULL or "" is an empty list), and
+ * *list moves past it; false once none is left.
+ */
+bool azb_opt_next(const char **list, struct azb_opt *o);
+bool azb_opt_key_is(const struct azb_opt *o, const char *key);
+/* The value is val (false if there is no value). */
+bool azb_opt_val_is(const struct azb_opt *o, const char *val);
+/* The value as a decimal number 0..max; false if it is anything else. */
+bool azb_opt_uint(const struct azb_opt *o, unsigned long max,
+		  unsigned long *v);
+
+#endif /* AZB_ENGINE_OPTS_H */
