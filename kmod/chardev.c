@@ -165,18 +165,14 @@ static long azb_ioc_queue_info(struct azb_dev *dev, void __user *argp)
 {
 	struct azbuse_queue_info qi;
 	struct azb_queue *q;
-	unsigned int i;
 	u64 cpus_ptr;
 	u32 cpus_bytes;
 	long ret;
 
 	if (copy_from_user(&qi, argp, sizeof(qi)))
 		return -EFAULT;
-	if (qi.size != sizeof(qi))
+	if (qi.size != sizeof(qi) || memchr_inv(qi.reserved, 0, sizeof(qi.reserved)))
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(qi.reserved); i++)
-		if (qi.reserved[i])
-			return -EINVAL;
 	q = azb_chr_queue(dev, qi.qid);
 	if (!q)
 		return -EINVAL;
@@ -212,18 +208,15 @@ static long azb_ioc_attach(struct azb_dev *dev, void __user *argp)
 {
 	struct azbuse_queue_attach a;
 	struct azb_queue *q;
-	unsigned int i;
 	long ret;
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
 	if (copy_from_user(&a, argp, sizeof(a)))
 		return -EFAULT;
-	if (a.size != sizeof(a) || a.__pad)
+	if (a.size != sizeof(a) || a.__pad ||
+	    memchr_inv(a.reserved, 0, sizeof(a.reserved)))
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(a.reserved); i++)
-		if (a.reserved[i])
-			return -EINVAL;
 	q = azb_chr_queue(dev, a.qid);
 	if (!q)
 		return -EINVAL;
@@ -290,18 +283,15 @@ static long azb_ioc_commit(struct azb_dev *dev, void __user *argp)
 static long azb_ioc_set_size(struct azb_dev *dev, void __user *argp)
 {
 	struct azbuse_set_size ss;
-	unsigned int i;
 	long ret = 0;
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
 	if (copy_from_user(&ss, argp, sizeof(ss)))
 		return -EFAULT;
-	if (ss.size != sizeof(ss) || ss.__pad)
+	if (ss.size != sizeof(ss) || ss.__pad ||
+	    memchr_inv(ss.reserved, 0, sizeof(ss.reserved)))
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(ss.reserved); i++)
-		if (ss.reserved[i])
-			return -EINVAL;
 	/* The bounds ADD applies. */
 	if (!ss.dev_bytes || ss.dev_bytes % dev->info.logical_bs ||
 	    ss.dev_bytes >> SECTOR_SHIFT > (u64)(sector_t)-1 >> 1)

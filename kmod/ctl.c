@@ -28,7 +28,7 @@ static long azb_ctl_remove(void __user *argp)
 
 	if (copy_from_user(&d, argp, sizeof(d)))
 		return -EFAULT;
-	if (d.size != sizeof(d) || d.reserved[0] || d.reserved[1])
+	if (d.size != sizeof(d) || memchr_inv(d.reserved, 0, sizeof(d.reserved)))
 		return -EINVAL;
 	return azb_dev_remove(d.dev_id);
 }
@@ -55,7 +55,8 @@ static long azb_ctl_list(void __user *argp)
 
 	if (copy_from_user(&l, argp, sizeof(l)))
 		return -EFAULT;
-	if (l.size != sizeof(l) || l.__pad || l.reserved[0] || l.reserved[1] ||
+	if (l.size != sizeof(l) || l.__pad ||
+	    memchr_inv(l.reserved, 0, sizeof(l.reserved)) ||
 	    l.count || (l.capacity && !l.ids_ptr))
 		return -EINVAL;
 	ret = azb_dev_list(u64_to_user_ptr(l.ids_ptr), l.capacity, &l.count);

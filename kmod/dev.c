@@ -19,14 +19,6 @@ static const struct block_device_operations azb_bdev_ops = {
 	.owner = THIS_MODULE,
 };
 
-static bool azb_reserved_zero(const u64 *r, size_t n)
-{
-	while (n--)
-		if (*r++)
-			return false;
-	return true;
-}
-
 /*
  * Discard and write-zeroes limits: defaults for zero fields, and limits the
  * block layer can split requests to (a discard larger than max_discard_bytes
@@ -71,7 +63,7 @@ int azb_dev_check_params(struct azbuse_dev_info *info)
 	int ret;
 
 	if (info->size != sizeof(*info) || info->__pad2 ||
-	    !azb_reserved_zero(info->reserved, ARRAY_SIZE(info->reserved)))
+	    memchr_inv(info->reserved, 0, sizeof(info->reserved)))
 		return -EINVAL;
 	/* Outputs must come in as zero, so they can become inputs later. */
 	if (info->state || info->owner_pid || info->blk_major ||
