@@ -197,7 +197,12 @@ static void test_adaptive_spin(void)
 	emul_counts(&r, &c, &w1);
 	CHECK(w1 == w0, "slept %llu times within half of a 300 ms spin",
 	      (unsigned long long)(w1 - w0));
-	CHECK(cpu > 30000000ull, "spun only %llu ns of 150 ms",
+	/*
+	 * A tenth, as for the busy poller below: a loaded host (a guest on
+	 * every core) gives a spinner a third of a CPU or less, and a poller
+	 * that slept would have used next to nothing.
+	 */
+	CHECK(cpu > 15000000ull, "spun only %llu ns of 150 ms",
 	      (unsigned long long)cpu);
 	t0 = now_ns(CLOCK_MONOTONIC);
 	while (w1 == w0 && now_ns(CLOCK_MONOTONIC) - t0 < 3000000000ull) {
