@@ -9,8 +9,8 @@
  * application that submits the I/O may run on the poller's CPU (blk-mq maps
  * the queue to the submitting CPU, and the poller runs there or on its
  * node), and a poller that held the CPU would delay the next request it is
- * waiting for.  With nothing
- * else runnable, sched_yield() returns at once and the spin goes on.
+ * waiting for.  With nothing else runnable, sched_yield() returns at once
+ * and the spin goes on.
  *
  * Everything read from the SQ is checked: a bad entry is failed back to the
  * kernel, never trusted and never fatal.
