@@ -161,7 +161,7 @@ static int azb_nbd_parse_params(struct azb_nbd *nbd, const char *params)
 		if (!azb_opt_key_is(&o, "reconnect") ||
 		    !azb_opt_uint(&o, 3600, &v)) {
 			fprintf(stderr, "nbd engine: bad option '%.*s' (known: reconnect=SECONDS, 0..3600)\n",
-				o.len, o.text);
+				o.len, o.key);
 			return -EINVAL;
 		}
 		nbd->reconnect_ms = v * 1000;

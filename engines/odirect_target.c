@@ -49,7 +49,7 @@ static int azb_od_parse_params(struct azb_od *od, const char *params)
 			continue;
 		}
 		fprintf(stderr, "odirect engine: unknown option '%.*s' (known: sqpoll)\n",
-			o.len, o.text);
+			o.len, o.key);
 		return -EINVAL;
 	}
 	return 0;

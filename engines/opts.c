@@ -12,9 +12,8 @@ bool azb_opt_next(const char **list, struct azb_opt *o)
 		if (end == p)
 			continue;	/* "a,,b": nothing between commas */
 		eq = memchr(p, '=', end - p);
-		o->text = p;
-		o->len = (int)(end - p);
 		o->key = p;
+		o->len = (int)(end - p);
 		o->klen = (eq ? eq : end) - p;
 		o->val = eq ? eq + 1 : NULL;
 		o->vlen = eq ? (size_t)(end - (eq + 1)) : 0;

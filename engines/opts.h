@@ -11,9 +11,8 @@
 #include <stddef.h>
 
 struct azb_opt {
-	const char	*text;	/* the whole "KEY[=VALUE]" */
-	int		len;	/* its length, for "%.*s" */
-	const char	*key;
+	const char	*key;	/* where the whole "KEY[=VALUE]" starts */
+	int		len;	/* the whole option's length, for "%.*s" */
 	size_t		klen;
 	const char	*val;	/* NULL: no '=' */
 	size_t		vlen;

@@ -151,7 +151,7 @@ static int azb_rbd_parse_params(struct azb_rbd_opts *ro, const char *params)
 
 		if (!o.vlen) {
 			fprintf(stderr, "rbd engine: option '%.*s' needs a value (KEY=VALUE)\n",
-				o.len, o.text);
+				o.len, o.key);
 			return -EINVAL;
 		}
 		if (azb_opt_key_is(&o, "conf")) {

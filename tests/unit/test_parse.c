@@ -180,7 +180,7 @@ static void test_engine_opts(void)
 
 	while (azb_opt_next(&list, &o)) {
 		if (n >= sizeof(want) / sizeof(want[0])) {
-			FAIL("option %u '%.*s' beyond the list", n, o.len, o.text);
+			FAIL("option %u '%.*s' beyond the list", n, o.len, o.key);
 			break;
 		}
 		if (!azb_opt_key_is(&o, want[n].key) ||
@@ -188,7 +188,7 @@ static void test_engine_opts(void)
 				   memcmp(o.val, want[n].val, o.vlen) :
 				   o.val != NULL))
 			FAIL("option %u is '%.*s', want key '%s' value '%s'", n,
-			     o.len, o.text, want[n].key,
+			     o.len, o.key, want[n].key,
 			     want[n].val ? want[n].val : "(none)");
 		n++;
 	}
