@@ -1,0 +1,30 @@
+# perf/bench-lib.sh: arithmetic the guest benchmarks share (sourced).
+# Lists are space-separated numbers, one per run, in run order.
+
+# ratio B A: B / A to two places, or "-" when A is not positive.
+ratio() { awk -v b="$1" -v a="$2" 'BEGIN {printf (a > 0 ? "%.2f" : "-"), b / a}'; }
+
+# median < LIST: the middle value (the lower middle of an even count).
+median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+
+# paired_ratio B_LIST A_LIST: the median of B/A taken run by run.  Runs of
+# one round are minutes apart at most, so a drift of the guest over the
+# boot (TCG speed moves with the host) cancels out in each pair, where
+# the ratio of two medians would mix runs from different moments.
+paired_ratio() {
+	awk -v b="$1" -v a="$2" 'BEGIN {
+		n = split(b, B, " "); split(a, A, " "); m = 0
+		for (i = 1; i <= n; i++)
+			if (A[i] > 0)
+				r[++m] = B[i] / A[i]
+		if (!m) { printf "-"; exit }
+		for (i = 2; i <= m; i++)	# insertion sort: mawk has no asort
+			for (j = i; j > 1 && r[j - 1] > r[j]; j--) {
+				t = r[j]; r[j] = r[j - 1]; r[j - 1] = t
+			}
+		printf "%.2f", r[int((m + 1) / 2)]
+	}'
+}
+
+# meets RATIO FACTOR: "yes" if RATIO >= FACTOR, else "no".
+meets() { awk -v r="$1" -v f="$2" 'BEGIN {print (r != "-" && r + 0 >= f) ? "yes" : "no"}'; }
