@@ -1,9 +1,6 @@
 # perf/bench-lib.sh: arithmetic the guest benchmarks share (sourced).
 # Lists are space-separated numbers, one per run, in run order.
 
-# ratio B A: B / A to two places, or "-" when A is not positive.
-ratio() { awk -v b="$1" -v a="$2" 'BEGIN {printf (a > 0 ? "%.2f" : "-"), b / a}'; }
-
 # median < LIST: the middle value (the lower middle of an even count).
 median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 

@@ -11,8 +11,6 @@ eq() { [ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"; }
 eq "$(echo " 30 10 20" | median)" 20 "median of three"
 eq "$(echo "4 1 3 2" | median)" 2 "median of four (lower middle)"
 eq "$(echo "100 9" | median)" 9 "median sorts numerically"
-eq "$(ratio 3 4)" 0.75 "ratio"
-eq "$(ratio 3 0)" - "ratio over zero"
 
 # Drift: a halves over the boot, b is 0.9x a but for one noisy round.
 # The ratio of the medians (90 / 50) would say 1.80; the pairs say 0.90.
