@@ -124,6 +124,18 @@ azb_kernel_objs_kb() {
 	     END {print s}' /proc/meminfo
 }
 
+# azb_reported_cpus RUN_OUTPUT: "QID CPUS NODE" for each queue, from the
+# last --stats-json line azbuse-run wrote to RUN_OUTPUT.
+azb_reported_cpus() {
+	local line
+	line=$(grep '^{' "$1" | tail -n 1)
+	[ -n "$line" ] || fail "no --stats-json line in $1"
+	echo "$line" | python3 -c '
+import json, sys
+for q in json.load(sys.stdin)["queues"]:
+    print(q["qid"], q["cpus"], q["node"])' || fail "unreadable --stats-json line in $1"
+}
+
 # azb_pollers PID: "TID QUEUE" for each poller thread of an azbuse-run
 # (the runtime names them azbDEV-qQUEUE).
 azb_pollers() {

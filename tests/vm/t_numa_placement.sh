@@ -100,21 +100,19 @@ for n in set(queue_nodes) | set(arenas):
 PY
 }
 
-# check_reported OUT: the runtime's own report (--stats-json) agrees.
+# check_reported DEV OUT: the runtime's own report (--stats-json) agrees
+# with blk-mq's map and each CPU's node.
 check_reported() {
-	local dev=$1 line
-	line=$(grep '^{' "$2" | tail -n 1)
-	[ -n "$line" ] || fail "no --stats-json line in $2"
-	echo "$line" | python3 -c '
-import glob, json, sys
-dev = sys.argv[1]
-for q in json.load(sys.stdin)["queues"]:
-    kernel = open("/sys/block/%s/mq/%d/cpu_list" % (dev, q["qid"])).read().replace(" ", "").strip()
-    node = int(glob.glob("/sys/devices/system/cpu/cpu%s/node*" % kernel)[0].rsplit("node", 1)[1])
-    if q["cpus"] != kernel or q["node"] != node:
-        print("FAIL: runtime reports queue %d on CPUs %s node %d, blk-mq maps CPU %s of node %d" % (q["qid"], q["cpus"], q["node"], kernel, node))
-        sys.exit(1)
-' "$dev" || fail "the runtime reports another placement"
+	local dev=$1 q cpus node kernel knode
+	azb_reported_cpus "$2" >"$AZB_WORK/reported"
+	[ -s "$AZB_WORK/reported" ] || fail "the runtime reports no queues"
+	while read -r q cpus node; do
+		kernel=$(tr -d ' ' </sys/block/"$dev"/mq/"$q"/cpu_list)
+		knode=$(basename /sys/devices/system/cpu/cpu"$kernel"/node*)
+		knode=${knode#node}
+		[ "$cpus" = "$kernel" ] && [ "$node" = "$knode" ] ||
+			fail "runtime reports queue $q on CPUs $cpus node $node, blk-mq maps CPU $kernel of node $knode"
+	done <"$AZB_WORK/reported"
 }
 
 azb_serve "$AZB_WORK/run" -q 2 -d 16 --max-io 64K -e mem -s 64M --stats-json

@@ -9,34 +9,36 @@ source "$(dirname "$0")/lib.sh"
 azb_load
 node_cpus=$(cat /sys/devices/system/node/node0/cpulist 2>/dev/null || echo "0-$(($(nproc) - 1))")
 
+# want_cpus PIN QID: the CPUs queue QID's poller may use under --pin PIN.
+want_cpus() {
+	if [ "$1" = queue ]; then
+		tr -d ' ' </sys/block/"$(basename "$AZB_DEV")"/mq/"$2"/cpu_list
+	else
+		echo "$node_cpus"
+	fi
+}
+
 # check PIN: every poller's affinity and the runtime's report.
 check() {
-	local pin=$1 tid q allowed want line
+	local pin=$1 tid q allowed want cpus node
 	# A file, not a process substitution: the guest has no /dev/fd.
 	azb_pollers "$AZB_RUN_PID" >"$AZB_WORK/pollers"
 	[ "$(wc -l <"$AZB_WORK/pollers")" = 2 ] || fail "want 2 pollers"
 	while read -r tid q; do
 		allowed=$(awk '/^Cpus_allowed_list:/ {print $2}' /proc/"$AZB_RUN_PID"/task/"$tid"/status)
-		if [ "$pin" = queue ]; then
-			want=$(tr -d ' ' </sys/block/"$(basename "$AZB_DEV")"/mq/"$q"/cpu_list)
-		else
-			want=$node_cpus
-		fi
+		want=$(want_cpus "$pin" "$q")
 		[ "$allowed" = "$want" ] ||
 			fail "--pin $pin: queue $q poller runs on $allowed, want $want"
 		echo "  --pin $pin: queue $q poller on CPUs $allowed"
 	done <"$AZB_WORK/pollers"
 	sleep 1.2
-	line=$(grep '^{' "$AZB_WORK/run.$pin" | tail -n 1)
-	[ -n "$line" ] || fail "no --stats-json line"
-	echo "$line" | python3 -c '
-import json, sys
-pin, dev, node_cpus = sys.argv[1:4]
-for q in json.load(sys.stdin)["queues"]:
-    want = node_cpus if pin == "node" else open("/sys/block/%s/mq/%d/cpu_list" % (dev, q["qid"])).read().replace(" ", "").strip()
-    if q["cpus"] != want:
-        sys.exit("runtime reports queue %d on CPUs %s, want %s" % (q["qid"], q["cpus"], want))
-' "$pin" "$(basename "$AZB_DEV")" "$node_cpus" || fail "--pin $pin: the runtime reports another placement"
+	azb_reported_cpus "$AZB_WORK/run.$pin" >"$AZB_WORK/reported"
+	[ "$(wc -l <"$AZB_WORK/reported")" = 2 ] || fail "--pin $pin: the runtime reports $(wc -l <"$AZB_WORK/reported") queues, want 2"
+	while read -r q cpus node; do
+		want=$(want_cpus "$pin" "$q")
+		[ "$cpus" = "$want" ] ||
+			fail "--pin $pin: the runtime reports queue $q on CPUs $cpus, want $want"
+	done <"$AZB_WORK/reported"
 }
 
 for pin in node queue; do
