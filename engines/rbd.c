@@ -777,14 +777,18 @@ static int azb_rbd_reap(struct azb_engine_queue *q)
 static void azb_rbd_wait(struct azb_engine_queue *q, unsigned int timeout_us)
 {
 	struct azb_rbd_queue *rq = q->priv;
-	struct pollfd p = { .fd = rq->efd, .events = POLLIN };
+	/* The queue's wake_fd (-1: poll() skips it) wakes us for new requests. */
+	struct pollfd p[2] = {
+		{ .fd = rq->efd, .events = POLLIN },
+		{ .fd = q->wake_fd, .events = POLLIN },
+	};
 	uint64_t n;
 
 	atomic_store(&rq->sleeping, true);
 	/* A completion pushed before the store above is seen here. */
 	if (!atomic_load(&rq->done) &&
-	    poll(&p, 1, (int)((timeout_us + 999) / 1000)) > 0 &&
-	    read(rq->efd, &n, sizeof(n)) < 0) {
+	    poll(p, 2, (int)((timeout_us + 999) / 1000)) > 0 &&
+	    (p[0].revents & POLLIN) && read(rq->efd, &n, sizeof(n)) < 0) {
 		/* Nothing to read: another wake-up took it. */
 	}
 	atomic_store(&rq->sleeping, false);
@@ -794,7 +798,7 @@ const struct azb_engine_ops azb_engine_rbd = {
 	.name		= "rbd",
 	.help		= "a Ceph RBD image, [POOL/[NAMESPACE/]]IMAGE[@SNAP] (librbd)",
 	.version	= AZB_ENGINE_OPS_VERSION,
-	.flags		= AZB_ENGINE_F_NEEDS_TARGET,
+	.flags		= AZB_ENGINE_F_NEEDS_TARGET | AZB_ENGINE_F_WAKE_FD,
 	.io_ctx_bytes	= 0,
 	.open		= azb_rbd_open,
 	.close		= azb_rbd_close,

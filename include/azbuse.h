@@ -136,6 +136,12 @@ struct azb_io {
 /* Engine flags. */
 #define AZB_ENGINE_F_NEEDS_TARGET	(1U << 0) /* TARGET argument required */
 #define AZB_ENGINE_F_NO_TARGET		(1U << 1) /* TARGET argument refused */
+/*
+ * wait() also returns when the queue's wake_fd is readable (it polls it
+ * with its own fds; it need not read it).  The runtime then lets wait()
+ * sleep long, where otherwise it must look at its SQ every millisecond.
+ */
+#define AZB_ENGINE_F_WAKE_FD		(1U << 2)
 
 /* Options handed to engines; engines read what they understand. */
 struct azb_engine_opts {
@@ -188,6 +194,11 @@ struct azb_engine_queue {
 	size_t		arena_bytes;
 	uint32_t	max_io_bytes;
 	struct azb_queue *rt;		/* runtime side: for azb_io_complete() */
+	/*
+	 * Since 0.3: readable when the kernel queued a request while the
+	 * poller sleeps in wait(), or -1 if this kernel cannot say so.
+	 */
+	int		wake_fd;
 };
 
 #define AZB_IO_QUEUED	1	/* queue(): the engine completes it later */

@@ -59,6 +59,8 @@ struct azb_queue {
 	void			*arena;		/* vmap of the pinned arena */
 
 	wait_queue_head_t	wait;
+	/* The runtime's wake_fd, or NULL; set and cleared with queue_rq quiesced. */
+	struct eventfd_ctx	*wake;
 };
 
 struct azb_dev {
@@ -107,7 +109,8 @@ int azb_dev_check_params(struct azbuse_dev_info *info);
 extern const struct blk_mq_ops azb_mq_ops;
 int azb_queue_alloc_ring(struct azb_queue *q);
 void azb_queue_free_ring(struct azb_queue *q);
-int azb_queue_attach(struct azb_queue *q, u64 addr, u64 bytes);
+int azb_queue_attach(struct azb_queue *q, u64 addr, u64 bytes, int wake_fd);
+void azb_queue_put_wake(struct azb_queue *q);
 void azb_queue_detach(struct azb_queue *q);
 int azb_queue_reap(struct azb_queue *q);
 bool azb_queue_has_work(struct azb_queue *q);

@@ -58,6 +58,8 @@ static int azb_chr_release(struct inode *inode, struct file *file)
 
 		mutex_lock(&q->lock);
 		WRITE_ONCE(q->attached, false);
+		/* Now, while quiesced: commit_rqs may run once unquiesced. */
+		azb_queue_put_wake(q);
 		mutex_unlock(&q->lock);
 	}
 	dev->nr_attached = 0;
@@ -215,8 +217,12 @@ static long azb_ioc_attach(struct azb_dev *dev, void __user *argp)
 	if (copy_from_user(&a, argp, sizeof(a)))
 		return -EFAULT;
 	if (a.size != sizeof(a) || a.__pad ||
+	    (a.flags & ~AZBUSE_ATTACH_WAKE_FD) ||
+	    (!(a.flags & AZBUSE_ATTACH_WAKE_FD) && a.wake_fd) ||
 	    memchr_inv(a.reserved, 0, sizeof(a.reserved)))
 		return -EINVAL;
+	if ((a.flags & AZBUSE_ATTACH_WAKE_FD) && a.wake_fd < 0)
+		return -EBADF;
 	q = azb_chr_queue(dev, a.qid);
 	if (!q)
 		return -EINVAL;
@@ -229,7 +235,8 @@ static long azb_ioc_attach(struct azb_dev *dev, void __user *argp)
 	/* queue_rq must not see a half-set-up queue. */
 	blk_mq_quiesce_queue(dev->disk->queue);
 	mutex_lock(&q->lock);
-	ret = azb_queue_attach(q, a.arena_addr, a.arena_bytes);
+	ret = azb_queue_attach(q, a.arena_addr, a.arena_bytes,
+			       a.flags & AZBUSE_ATTACH_WAKE_FD ? a.wake_fd : -1);
 	mutex_unlock(&q->lock);
 	if (!ret && ++dev->nr_attached == dev->nr_queues && dev->held) {
 		/* Recovered: the held requests go to the new runtime. */

@@ -68,6 +68,13 @@ static inline struct gendisk *azb_alloc_disk(struct blk_mq_tag_set *set,
 }
 #endif
 
+/* eventfd_signal() lost its count argument in 6.8. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#define azb_eventfd_signal(ctx)		eventfd_signal(ctx)
+#else
+#define azb_eventfd_signal(ctx)		eventfd_signal(ctx, 1)
+#endif
+
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
 #define azb_vm_flags_set(vma, f)	vm_flags_set(vma, f)
 #else

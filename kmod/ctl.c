@@ -80,7 +80,8 @@ static long azb_ctl_features(void __user *argp)
 		     AZBUSE_FEAT_WAIT | AZBUSE_FEAT_REQ_FLAGS |
 		     AZBUSE_FEAT_TIMEOUT | AZBUSE_FEAT_RECOVERY |
 		     AZBUSE_FEAT_DISCARD | AZBUSE_FEAT_WRITE_ZEROES |
-		     AZBUSE_FEAT_QUEUE_CPUS | AZBUSE_FEAT_RESIZE;
+		     AZBUSE_FEAT_QUEUE_CPUS | AZBUSE_FEAT_RESIZE |
+		     AZBUSE_FEAT_WAKE_FD;
 	f.max_queues = min_t(unsigned int, nr_cpu_ids, AZBUSE_MAX_QUEUES);
 	f.max_depth = AZBUSE_MAX_DEPTH;
 	f.max_io_bytes = AZBUSE_MAX_IO_BYTES;

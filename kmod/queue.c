@@ -8,6 +8,7 @@
  * is untrusted: a bad CQE is refused and never ends a request that is not
  * the runtime's to end.
  */
+#include <linux/eventfd.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
@@ -94,6 +95,16 @@ static void azb_queue_kick(struct azb_queue *q)
 	/* Orders the tail store before the sleeper check (pairs with wait). */
 	if (wq_has_sleeper(&q->wait))
 		wake_up(&q->wait);
+	/*
+	 * The same barrier orders it before the engine_wait load: a runtime
+	 * asleep on its engine wakes for the new entry.  An eventfd wake-up
+	 * that led here (eventfd_signal_allowed() false) must not signal
+	 * again; the entry then waits for the engine's next completion or
+	 * the end of the runtime's sleep.
+	 */
+	if (q->wake && READ_ONCE(q->hdr->engine_wait.val) &&
+	    eventfd_signal_allowed())
+		azb_eventfd_signal(q->wake);
 }
 
 static blk_status_t azb_queue_rq(struct blk_mq_hw_ctx *hctx,
@@ -303,7 +314,7 @@ static void azb_release_arena(struct azb_queue *q)
 }
 
 /* Called with q->lock held and queue_rq unable to run on this queue. */
-int azb_queue_attach(struct azb_queue *q, u64 addr, u64 bytes)
+int azb_queue_attach(struct azb_queue *q, u64 addr, u64 bytes, int wake_fd)
 {
 	u64 want = (u64)q->depth * q->dev->info.max_io_bytes;
 	unsigned long nr = want >> PAGE_SHIFT;
@@ -336,6 +347,14 @@ int azb_queue_attach(struct azb_queue *q, u64 addr, u64 bytes)
 		goto fail;
 	}
 
+	if (wake_fd >= 0) {
+		q->wake = eventfd_ctx_fdget(wake_fd);
+		if (IS_ERR(q->wake)) {
+			ret = PTR_ERR(q->wake);
+			q->wake = NULL;
+			goto fail;
+		}
+	}
 	/* A new runtime starts from an empty ring. */
 	memset(q->hdr, 0, sizeof(*q->hdr));
 	q->sq_tail = 0;
@@ -348,11 +367,24 @@ fail:
 	return ret;
 }
 
+/*
+ * Drops the runtime's wake_fd.  queue_rq and commit_rqs read q->wake
+ * without a lock, so only with them unable to run on this queue.
+ */
+void azb_queue_put_wake(struct azb_queue *q)
+{
+	if (q->wake) {
+		eventfd_ctx_put(q->wake);
+		q->wake = NULL;
+	}
+}
+
 /* Called with q->lock held and queue_rq unable to run on this queue. */
 void azb_queue_detach(struct azb_queue *q)
 {
 	WRITE_ONCE(q->attached, false);
 	azb_release_arena(q);
+	azb_queue_put_wake(q);
 	WRITE_ONCE(q->hdr->flags.val, AZBUSE_RING_DEAD);
 	wake_up_all(&q->wait);
 }

@@ -60,6 +60,7 @@ struct azb_queue {
 	void			*commit_ctx;	/* the transport's own */
 
 	/* Poller control. */
+	int			wake_fd;	/* the kernel wakes engine waits, or -1 */
 	enum azb_poll_mode	poll;
 	unsigned int		spin_us;
 	unsigned int		batch;
@@ -97,7 +98,8 @@ int azb_kdev_map_queue(int fd, unsigned int qid, struct azbuse_queue_info *qi,
 #define AZB_CPU_WORDS(nr_cpus)	(((nr_cpus) + 63) / 64)
 int azb_kdev_queue_cpus(int fd, unsigned int qid, unsigned int nr_cpus,
 			uint64_t *mask);
-int azb_kdev_attach(int fd, unsigned int qid, void *arena, uint64_t bytes);
+int azb_kdev_attach(int fd, unsigned int qid, void *arena, uint64_t bytes,
+		    int wake_fd);
 int azb_kdev_commit(struct azb_queue *q, bool wait, unsigned int wait_ms);
 
 uint64_t azb_now_ns(void);

@@ -60,13 +60,17 @@ int azb_kdev_queue_cpus(int fd, unsigned int qid, unsigned int nr_cpus,
 	return ioctl(fd, AZBUSE_IOC_GET_QUEUE_INFO, &qi) < 0 ? -errno : 0;
 }
 
-int azb_kdev_attach(int fd, unsigned int qid, void *arena, uint64_t bytes)
+/* wake_fd: an eventfd for the kernel to signal (AZBUSE_FEAT_WAKE_FD), or -1. */
+int azb_kdev_attach(int fd, unsigned int qid, void *arena, uint64_t bytes,
+		    int wake_fd)
 {
 	struct azbuse_queue_attach a = {
 		.size = sizeof(a),
 		.qid = qid,
 		.arena_addr = (uintptr_t)arena,
 		.arena_bytes = bytes,
+		.wake_fd = wake_fd >= 0 ? wake_fd : 0,
+		.flags = wake_fd >= 0 ? AZBUSE_ATTACH_WAKE_FD : 0,
 	};
 
 	return ioctl(fd, AZBUSE_IOC_ATTACH_QUEUE, &a) < 0 ? -errno : 0;

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <time.h>
+#include <unistd.h>
 #include "alloc.h"
 #include "internal.h"
 
@@ -97,6 +98,7 @@ int azb_queue_init(struct azb_queue *q, struct azb_engine *e)
 	q->eq.depth = q->depth;
 	q->eq.max_io_bytes = q->max_io_bytes;
 	q->eq.rt = q;
+	q->eq.wake_fd = q->wake_fd;
 	if (e->ops->queue_init) {
 		ret = e->ops->queue_init(&q->eq);
 		if (ret) {
@@ -324,6 +326,42 @@ void azb_queue_drain(struct azb_queue *q)
 	azb_queue_commit(q, false);
 }
 
+/*
+ * Sleeps in the engine until a request it holds ends.  With a wake_fd the
+ * kernel also ends the sleep when it queues a request; without one the
+ * sleep is short, for the poller to look at its SQ.
+ */
+static void azb_engine_wait(struct azb_queue *q)
+{
+	uint32_t *flag = &q->hdr->engine_wait.val;
+	uint64_t n;
+
+	if (q->wake_fd < 0) {
+		if (azb_sq_empty(q)) {
+			q->ops->wait(&q->eq, AZB_ENGINE_WAIT_US);
+			AZB_STAT_ADD(q->stats.engine_waits, 1);
+		}
+		return;
+	}
+	/* Dekker with queue_rq: flag, full barrier, SQ; it: SQ, barrier, flag. */
+	__atomic_store_n(flag, 1, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (azb_sq_empty(q)) {
+		q->ops->wait(&q->eq, AZB_WAIT_MS * 1000);
+		AZB_STAT_ADD(q->stats.engine_waits, 1);
+	}
+	__atomic_store_n(flag, 0, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/*
+	 * The kernel signals only after queuing a request with the flag set,
+	 * and that request is visible now: an empty SQ means no signal to
+	 * clear, so the read is paid only when one may be pending.
+	 */
+	if (!azb_sq_empty(q) && read(q->wake_fd, &n, sizeof(n)) < 0) {
+		/* EAGAIN: the request came without a signal. */
+	}
+}
+
 void *azb_poller_main(void *arg)
 {
 	struct azb_queue *q = arg;
@@ -384,10 +422,8 @@ void *azb_poller_main(void *arg)
 			else
 				sched_yield();	/* see the top of this file */
 		}
-		if (engine_wait && azb_sq_empty(q)) {
-			q->ops->wait(&q->eq, AZB_ENGINE_WAIT_US);
-			AZB_STAT_ADD(q->stats.engine_waits, 1);
-		}
+		if (engine_wait)
+			azb_engine_wait(q);
 	}
 	azb_loop_clock_tick(&q->stats, &clk);
 	if (!q->dead)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include "alloc.h"
@@ -40,6 +41,7 @@ struct azb_server {
 	struct azb_dev_info	info;
 	/* azb_engine_resize() may change the size (under lock). */
 	bool			resizable;
+	bool			wake_fds;	/* AZBUSE_FEAT_WAKE_FD */
 	uint32_t		dev_id;
 	bool			created;	/* remove it when done */
 	int			fd;
@@ -238,6 +240,8 @@ int azb_server_create(const struct azb_server_opts *o, struct azb_server **out)
 		ret = -ENOMEM;
 		goto fail;
 	}
+	for (i = 0; i < s->nr_queues; i++)
+		s->queues[i].q.wake_fd = -1;
 	ret = azb_placement_queues(s->place, s->nr_queues);
 	if (ret)
 		goto fail;
@@ -247,8 +251,10 @@ int azb_server_create(const struct azb_server_opts *o, struct azb_server **out)
 			goto fail;
 	}
 	azb_placement_compute(s->place);
-	s->resizable = !azb_get_features(&f) &&
-		       (f.features & AZBUSE_FEAT_RESIZE);
+	if (!azb_get_features(&f)) {
+		s->resizable = f.features & AZBUSE_FEAT_RESIZE;
+		s->wake_fds = f.features & AZBUSE_FEAT_WAKE_FD;
+	}
 	/* The engine may resize from now on, from any thread. */
 	__atomic_store_n(&s->engine.server, s, __ATOMIC_RELEASE);
 	*out = s;
@@ -277,7 +283,15 @@ static int azb_server_queue_setup(struct azb_server_queue *sq)
 	madvise(sq->arena, sq->arena_bytes, MADV_DONTFORK);
 	q->eq.arena = sq->arena;
 	q->eq.arena_bytes = sq->arena_bytes;
-	ret = azb_kdev_attach(s->fd, q->qid, sq->arena, sq->arena_bytes);
+	/* Only for an engine that can sleep on it: else it costs a signal. */
+	if (s->wake_fds && (s->engine.ops->flags & AZB_ENGINE_F_WAKE_FD) &&
+	    s->engine.ops->wait) {
+		q->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (q->wake_fd < 0)
+			return -errno;
+	}
+	ret = azb_kdev_attach(s->fd, q->qid, sq->arena, sq->arena_bytes,
+			      q->wake_fd);
 	if (ret)
 		return ret;
 	/* The engine's per-queue state is made here, by the thread using it. */
@@ -422,6 +436,8 @@ void azb_server_destroy(struct azb_server *s)
 
 		if (sq->ring)
 			munmap(sq->ring, sq->ring_bytes);
+		if (sq->q.wake_fd >= 0)
+			close(sq->q.wake_fd);
 		azb_node_free(sq->arena, sq->arena_bytes);
 	}
 	azb_free(s->queues);

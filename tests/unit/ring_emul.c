@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <time.h>
 #include "ring_emul.h"
 
@@ -48,11 +50,13 @@ int azb_emul_init(struct azb_emul *em, struct azb_queue *q, unsigned int depth,
 	em->cq = (void *)((char *)em->ring + cq_off);
 	em->depth = depth;
 	em->max_io_bytes = max_io_bytes;
+	em->wake_fd = -1;
 	pthread_mutex_init(&em->lock, NULL);
 	pthread_cond_init(&em->cond, NULL);
 
 	memset(q, 0, sizeof(*q));
 	q->hdr = em->hdr;
+	q->wake_fd = -1;	/* no kernel here to wake an engine wait */
 	q->sq = em->sq;
 	q->cq = em->cq;
 	q->entries = em->entries;
@@ -71,6 +75,8 @@ void azb_emul_exit(struct azb_emul *em)
 	munmap(em->ring, em->ring_bytes);
 	munmap(em->arena, em->arena_bytes);
 	free(em->tags);
+	if (em->wake_fd >= 0)
+		close(em->wake_fd);
 	pthread_cond_destroy(&em->cond);
 	pthread_mutex_destroy(&em->lock);
 }
@@ -86,6 +92,25 @@ static void azb_emul_publish(struct azb_emul *em, const struct azbuse_sqe *e)
 	em->sq_tail++;
 	__atomic_store_n(&em->hdr->sq_tail.val, em->sq_tail, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&em->cond);
+	/* As azb_queue_kick(): tail, full barrier, then the runtime's flag. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (em->wake_fd >= 0 &&
+	    __atomic_load_n(&em->hdr->engine_wait.val, __ATOMIC_RELAXED)) {
+		uint64_t one = 1;
+
+		em->wake_signals++;
+		if (write(em->wake_fd, &one, sizeof(one)) < 0)
+			em->bad++;
+	}
+}
+
+int azb_emul_enable_wake(struct azb_emul_rig *r)
+{
+	r->em.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (r->em.wake_fd < 0)
+		return -errno;
+	r->q.wake_fd = r->q.eq.wake_fd = r->em.wake_fd;
+	return 0;
 }
 
 uint32_t azb_emul_submit(struct azb_emul *em, unsigned int tag, uint8_t op,

@@ -41,6 +41,9 @@ struct azb_emul {
 	uint64_t		waits;		/* of which waited */
 	uint64_t		bad;		/* CQEs refused */
 	uint64_t		completed;
+	/* The kernel's wake_fd side (AZBUSE_FEAT_WAKE_FD), or -1. */
+	int			wake_fd;
+	uint64_t		wake_signals;
 };
 
 /* Builds the ring and arena and points q at them. */
@@ -73,6 +76,11 @@ int azb_emul_rig_init(struct azb_emul_rig *r, const struct azb_engine_ops *ops,
 		      unsigned int depth, uint32_t max_io_bytes,
 		      uint64_t dev_bytes);
 /* Starts the real poller thread on the queue. */
+/*
+ * After azb_emul_rig_init(): gives the queue a wake_fd that the emulated
+ * kernel signals as azb_queue_kick() does.  0 or -errno.
+ */
+int azb_emul_enable_wake(struct azb_emul_rig *r);
 void azb_emul_rig_start(struct azb_emul_rig *r);
 /* Stops the poller and frees everything. */
 void azb_emul_rig_stop(struct azb_emul_rig *r);

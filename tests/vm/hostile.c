@@ -399,6 +399,25 @@ static void chr_boundaries(int fd, uint16_t nr_queues)
 	EXPECT(ioctl(fd, AZBUSE_IOC_ATTACH_QUEUE, &a) < 0 && errno == EINVAL,
 	       "attach with reserved set: errno %d", errno);
 	a.reserved[2] = 0;
+	a.flags = 0x80;
+	EXPECT(ioctl(fd, AZBUSE_IOC_ATTACH_QUEUE, &a) < 0 && errno == EINVAL,
+	       "attach with unknown flags: errno %d", errno);
+	a.flags = 0;
+	a.wake_fd = 3;
+	EXPECT(ioctl(fd, AZBUSE_IOC_ATTACH_QUEUE, &a) < 0 && errno == EINVAL,
+	       "attach with a wake_fd but no flag: errno %d", errno);
+	a.flags = AZBUSE_ATTACH_WAKE_FD;
+	a.wake_fd = -1;
+	EXPECT(ioctl(fd, AZBUSE_IOC_ATTACH_QUEUE, &a) < 0 && errno == EBADF,
+	       "attach with wake_fd -1: errno %d", errno);
+	a.wake_fd = fd;	/* not an eventfd */
+	EXPECT(ioctl(fd, AZBUSE_IOC_ATTACH_QUEUE, &a) < 0 && errno == EINVAL,
+	       "attach with a wake_fd that is no eventfd: errno %d", errno);
+	a.wake_fd = 0x7ffffff0;	/* not open */
+	EXPECT(ioctl(fd, AZBUSE_IOC_ATTACH_QUEUE, &a) < 0 && errno == EBADF,
+	       "attach with a closed wake_fd: errno %d", errno);
+	a.flags = 0;
+	a.wake_fd = 0;
 	ro = mmap(NULL, qi.arena_bytes, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
 		  -1, 0);
 	a.arena_addr = (uintptr_t)ro;

@@ -149,6 +149,7 @@ struct azbuse_dev_list {
 #define AZBUSE_FEAT_TIMEOUT	(1ULL << 7)	/* dev_info.timeout_ms honoured */
 #define AZBUSE_FEAT_QUEUE_CPUS	(1ULL << 8)	/* queue_info reports the queue's CPUs */
 #define AZBUSE_FEAT_RESIZE	(1ULL << 9)	/* AZBUSE_IOC_SET_SIZE */
+#define AZBUSE_FEAT_WAKE_FD	(1ULL << 10)	/* queue_attach.wake_fd */
 
 struct azbuse_features {
 	__u32	size;		/* sizeof(struct azbuse_features) */
@@ -197,8 +198,19 @@ struct azbuse_queue_attach {
 	__u16	__pad;
 	__u64	arena_addr;	/* page aligned */
 	__u64	arena_bytes;	/* == azbuse_queue_info.arena_bytes */
-	__u64	reserved[4];
+	/*
+	 * With AZBUSE_ATTACH_WAKE_FD (AZBUSE_FEAT_WAKE_FD): an eventfd the
+	 * kernel signals when it adds an SQ entry while the ring header's
+	 * engine_wait is non-zero, so a runtime that sleeps on its engine's
+	 * completions (poll() on the engine's fds and this one) also wakes
+	 * for new requests.  Held until the queue is detached.
+	 */
+	__s32	wake_fd;
+	__u32	flags;		/* AZBUSE_ATTACH_* */
+	__u64	reserved[3];
 };
+
+#define AZBUSE_ATTACH_WAKE_FD	(1U << 0)
 
 /*
  * COMMIT: the kernel reaps the queue's CQ (completing those requests) and,
@@ -309,6 +321,13 @@ struct azbuse_ring_hdr {
 	struct azbuse_ring_idx	cq_tail;	/* runtime writes */
 	struct azbuse_ring_idx	cq_head;	/* kernel writes */
 	struct azbuse_ring_idx	flags;		/* kernel writes: AZBUSE_RING_* */
+	/*
+	 * Runtime writes: non-zero while it sleeps outside COMMIT, on its
+	 * engine and the queue's wake_fd.  Store it, then a full barrier,
+	 * then look at sq_tail once more before sleeping: the kernel stores
+	 * sq_tail, then a full barrier, then reads this.
+	 */
+	struct azbuse_ring_idx	engine_wait;
 };
 
 /* Ring index helpers, shared by the kernel, the runtime and the tests. */
