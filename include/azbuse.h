@@ -195,7 +195,7 @@ struct azb_engine_queue {
 	uint32_t	max_io_bytes;
 	struct azb_queue *rt;		/* runtime side: for azb_io_complete() */
 	/*
-	 * Since 0.3: readable when the kernel queued a request while the
+	 * Since 0.2: readable when the kernel queued a request while the
 	 * poller sleeps in wait(), or -1 if this kernel cannot say so.
 	 */
 	int		wake_fd;
