@@ -350,15 +350,15 @@ static void azb_engine_wait(struct azb_queue *q)
 		q->ops->wait(&q->eq, AZB_WAIT_MS * 1000);
 		AZB_STAT_ADD(q->stats.engine_waits, 1);
 	}
-	__atomic_store_n(flag, 0, __ATOMIC_SEQ_CST);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(flag, 0, __ATOMIC_RELAXED);
 	/*
-	 * The kernel signals only after queuing a request with the flag set,
-	 * and that request is visible now: an empty SQ means no signal to
-	 * clear, so the read is paid only when one may be pending.
+	 * Cleared after every sleep: a signal left behind (the kernel read
+	 * the flag just before the store above and signalled after we took
+	 * its request, or a commit_rqs with nothing new) would end every
+	 * later sleep at once.  One left after this read ends one sleep.
 	 */
-	if (!azb_sq_empty(q) && read(q->wake_fd, &n, sizeof(n)) < 0) {
-		/* EAGAIN: the request came without a signal. */
+	if (read(q->wake_fd, &n, sizeof(n)) < 0) {
+		/* EAGAIN: nothing pending. */
 	}
 }
 

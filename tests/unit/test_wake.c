@@ -2,7 +2,8 @@
 /*
  * A poller asleep in its engine while the engine holds a request wakes for
  * a new request when the queue has a wake_fd (AZBUSE_FEAT_WAKE_FD), and
- * sleeps long (few engine waits) instead of waking every millisecond.
+ * sleeps long (few engine waits) instead of waking every millisecond; a
+ * stray signal ends one sleep only.
  * The kernel side is the userspace emulation of the ring.
  */
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "ring_emul.h"
 #include "check.h"
 
@@ -77,6 +79,7 @@ static void test_wake(void)
 	struct timespec settle = { 0, 60 * 1000 * 1000 };
 	struct azb_emul_rig r;
 	double t0, worst = 0;
+	uint64_t waits, one = 1;
 	unsigned int i;
 
 	CHECK(azb_emul_rig_init(&r, &hold_ops, AZB_POLL_SLEEP, 0, DEPTH,
@@ -105,6 +108,17 @@ static void test_wake(void)
 	      (unsigned long long)r.q.stats.engine_waits);
 	CHECK(r.em.wake_signals >= 5, "the kernel side signalled %llu times",
 	      (unsigned long long)r.em.wake_signals);
+	/*
+	 * A signal with nothing new (late, or from commit_rqs) ends one
+	 * sleep, not every sleep after it.
+	 */
+	waits = r.q.stats.engine_waits;
+	CHECK(write(r.em.wake_fd, &one, sizeof(one)) == sizeof(one), "signal");
+	nanosleep(&settle, NULL);
+	nanosleep(&settle, NULL);
+	CHECK(r.q.stats.engine_waits - waits < 10,
+	      "%llu engine waits in 120 ms after a stray signal",
+	      (unsigned long long)(r.q.stats.engine_waits - waits));
 	release_held = true;
 	CHECK(azb_emul_wait(&r.em, HELD) == (int32_t)MAX_IO, "held request");
 	azb_emul_rig_stop(&r);
