@@ -787,9 +787,14 @@ static void azb_rbd_wait(struct azb_engine_queue *q, unsigned int timeout_us)
 	atomic_store(&rq->sleeping, true);
 	/* A completion pushed before the store above is seen here. */
 	if (!atomic_load(&rq->done) &&
-	    poll(p, 2, (int)((timeout_us + 999) / 1000)) > 0 &&
-	    (p[0].revents & POLLIN) && read(rq->efd, &n, sizeof(n)) < 0) {
-		/* Nothing to read: another wake-up took it. */
+	    poll(p, 2, (int)((timeout_us + 999) / 1000)) > 0) {
+		/* A failed read: another wake-up took it first. */
+		if ((p[0].revents & POLLIN) && read(rq->efd, &n, sizeof(n)) < 0)
+			n = 0;
+		/* AZB_ENGINE_F_WAKE_FD: the engine clears the queue's wake_fd. */
+		if ((p[1].revents & POLLIN) &&
+		    read(q->wake_fd, &n, sizeof(n)) < 0)
+			n = 0;
 	}
 	atomic_store(&rq->sleeping, false);
 }

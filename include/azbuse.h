@@ -138,7 +138,7 @@ struct azb_io {
 #define AZB_ENGINE_F_NO_TARGET		(1U << 1) /* TARGET argument refused */
 /*
  * wait() also returns when the queue's wake_fd is readable (it polls it
- * with its own fds; it need not read it).  The runtime then lets wait()
+ * with its own fds) and then clears it (one 8-byte read).  The runtime then lets wait()
  * sleep long, where otherwise it must look at its SQ every millisecond.
  */
 #define AZB_ENGINE_F_WAKE_FD		(1U << 2)

@@ -334,7 +334,6 @@ void azb_queue_drain(struct azb_queue *q)
 static void azb_engine_wait(struct azb_queue *q)
 {
 	uint32_t *flag = &q->hdr->engine_wait.val;
-	uint64_t n;
 
 	if (q->wake_fd < 0) {
 		if (azb_sq_empty(q)) {
@@ -350,16 +349,12 @@ static void azb_engine_wait(struct azb_queue *q)
 		q->ops->wait(&q->eq, AZB_WAIT_MS * 1000);
 		AZB_STAT_ADD(q->stats.engine_waits, 1);
 	}
-	__atomic_store_n(flag, 0, __ATOMIC_RELAXED);
 	/*
-	 * Cleared after every sleep: a signal left behind (the kernel read
-	 * the flag just before the store above and signalled after we took
-	 * its request, or a commit_rqs with nothing new) would end every
-	 * later sleep at once.  One left after this read ends one sleep.
+	 * The engine clears the eventfd when its poll() finds it readable
+	 * (AZB_ENGINE_F_WAKE_FD), so a signal that comes after we took its
+	 * request ends one later sleep, and no sleep costs a read.
 	 */
-	if (read(q->wake_fd, &n, sizeof(n)) < 0) {
-		/* EAGAIN: nothing pending. */
-	}
+	__atomic_store_n(flag, 0, __ATOMIC_RELAXED);
 }
 
 void *azb_poller_main(void *arg)

@@ -52,8 +52,12 @@ static int hold_reap(struct azb_engine_queue *q)
 static void hold_wait(struct azb_engine_queue *q, unsigned int timeout_us)
 {
 	struct pollfd p = { .fd = q->wake_fd, .events = POLLIN };
+	uint64_t n;
 
-	poll(&p, q->wake_fd >= 0 ? 1 : 0, (int)((timeout_us + 999) / 1000));
+	if (poll(&p, q->wake_fd >= 0 ? 1 : 0,
+		 (int)((timeout_us + 999) / 1000)) > 0 &&
+	    read(q->wake_fd, &n, sizeof(n)) < 0)
+		n = 0;
 }
 
 static const struct azb_engine_ops hold_ops = {
