@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <sched.h>
 #include <time.h>
-#include <unistd.h>
 #include "alloc.h"
 #include "internal.h"
 
@@ -334,19 +333,15 @@ void azb_queue_drain(struct azb_queue *q)
 static void azb_engine_wait(struct azb_queue *q)
 {
 	uint32_t *flag = &q->hdr->engine_wait.val;
+	bool wake = q->wake_fd >= 0;
 
-	if (q->wake_fd < 0) {
-		if (azb_sq_empty(q)) {
-			q->ops->wait(&q->eq, AZB_ENGINE_WAIT_US);
-			AZB_STAT_ADD(q->stats.engine_waits, 1);
-		}
-		return;
+	if (wake) {
+		/* Dekker with queue_rq: flag, barrier, SQ; it: SQ, barrier, flag. */
+		__atomic_store_n(flag, 1, __ATOMIC_SEQ_CST);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	}
-	/* Dekker with queue_rq: flag, full barrier, SQ; it: SQ, barrier, flag. */
-	__atomic_store_n(flag, 1, __ATOMIC_SEQ_CST);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (azb_sq_empty(q)) {
-		q->ops->wait(&q->eq, AZB_WAIT_MS * 1000);
+		q->ops->wait(&q->eq, wake ? AZB_WAIT_MS * 1000 : AZB_ENGINE_WAIT_US);
 		AZB_STAT_ADD(q->stats.engine_waits, 1);
 	}
 	/*
@@ -354,7 +349,8 @@ static void azb_engine_wait(struct azb_queue *q)
 	 * (AZB_ENGINE_F_WAKE_FD), so a signal that comes after we took its
 	 * request ends one later sleep, and no sleep costs a read.
 	 */
-	__atomic_store_n(flag, 0, __ATOMIC_RELAXED);
+	if (wake)
+		__atomic_store_n(flag, 0, __ATOMIC_RELAXED);
 }
 
 void *azb_poller_main(void *arg)
