@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engines.h"
 #include "opts.h"
@@ -482,29 +483,40 @@ static int azb_nbd_finish(struct azb_engine_queue *q, struct azb_nbd_queue *nq)
 	return ended;
 }
 
-/* Lets libnbd send and receive what it can without blocking. */
-static void azb_nbd_progress(struct azb_nbd_queue *nq, int timeout_ms)
+/*
+ * Lets libnbd send and receive what it can, waiting up to timeout_ms for
+ * the socket or for wake_fd (-1: none), which it then clears
+ * (AZB_ENGINE_F_WAKE_FD).
+ */
+static void azb_nbd_progress(struct azb_nbd_queue *nq, int wake_fd,
+			     int timeout_ms)
 {
+	struct pollfd p[2] = {
+		{ .fd = -1 },
+		{ .fd = wake_fd, .events = POLLIN },
+	};
 	unsigned int dir;
-	struct pollfd p;
+	uint64_t n;
 
-	if (!nq->h)
+	if (nq->h) {
+		dir = nbd_aio_get_direction(nq->h);
+		if (dir & LIBNBD_AIO_DIRECTION_READ)
+			p[0].events |= POLLIN;
+		if (dir & LIBNBD_AIO_DIRECTION_WRITE)
+			p[0].events |= POLLOUT;
+		/* A dead handle has no fd (-1): poll() skips it. */
+		if (p[0].events)
+			p[0].fd = nbd_aio_get_fd(nq->h);
+	}
+	if ((p[0].fd < 0 && !timeout_ms) || poll(p, 2, timeout_ms) <= 0)
 		return;
-	dir = nbd_aio_get_direction(nq->h);
-	p.fd = nbd_aio_get_fd(nq->h);
-	p.events = 0;
-	if (p.fd < 0)
-		return;		/* dead: every command has been failed */
-	if (dir & LIBNBD_AIO_DIRECTION_READ)
-		p.events |= POLLIN;
-	if (dir & LIBNBD_AIO_DIRECTION_WRITE)
-		p.events |= POLLOUT;
-	if (!p.events || poll(&p, 1, timeout_ms) <= 0)
-		return;
+	/* A failed read: another wake-up took it first. */
+	if ((p[1].revents & POLLIN) && read(wake_fd, &n, sizeof(n)) < 0)
+		n = 0;
 	/* Errors end in the dead state, which fails the commands. */
-	if (p.revents & (POLLIN | POLLHUP | POLLERR))
+	if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
 		nbd_aio_notify_read(nq->h);
-	if (p.revents & POLLOUT)
+	if (p[0].revents & POLLOUT)
 		nbd_aio_notify_write(nq->h);
 }
 
@@ -613,7 +625,7 @@ static int azb_nbd_reap(struct azb_engine_queue *q)
 	struct azb_nbd_queue *nq = q->priv;
 	int ended;
 
-	azb_nbd_progress(nq, 0);
+	azb_nbd_progress(nq, -1, 0);
 	ended = azb_nbd_finish(q, nq);
 	if (nq->down)
 		ended += azb_nbd_reconnect(q, nq);
@@ -629,24 +641,22 @@ static void azb_nbd_wait(struct azb_engine_queue *q, unsigned int timeout_us)
 	if (nq->nr_done)
 		return;
 	if (nq->down && !nq->connecting) {
-		/* Nothing to watch until the next attempt. */
+		/* No socket to watch: sleep until the next attempt at most. */
 		uint64_t now = azb_nbd_now_ns();
 
-		if (nq->next_try_ns > now &&
-		    (nq->next_try_ns - now) / 1000000 < (uint64_t)ms)
+		if (nq->next_try_ns <= now)
+			return;
+		if ((nq->next_try_ns - now) / 1000000 < (uint64_t)ms)
 			ms = (int)((nq->next_try_ns - now) / 1000000);
-		if (nq->next_try_ns > now)
-			poll(NULL, 0, ms);
-		return;
 	}
-	azb_nbd_progress(nq, ms);
+	azb_nbd_progress(nq, q->wake_fd, ms);
 }
 
 const struct azb_engine_ops azb_engine_nbd = {
 	.name		= "nbd",
 	.help		= "an NBD server, by nbd:// or nbd+unix:// URI",
 	.version	= AZB_ENGINE_OPS_VERSION,
-	.flags		= AZB_ENGINE_F_NEEDS_TARGET,
+	.flags		= AZB_ENGINE_F_NEEDS_TARGET | AZB_ENGINE_F_WAKE_FD,
 	.io_ctx_bytes	= sizeof(struct azb_nbd_io),
 	.open		= azb_nbd_open,
 	.close		= azb_nbd_close,

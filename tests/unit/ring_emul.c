@@ -104,13 +104,19 @@ static void azb_emul_publish(struct azb_emul *em, const struct azbuse_sqe *e)
 	}
 }
 
+/* Before azb_queue_init(), or with the engine's copy set as well. */
+static int azb_emul_wake_init(struct azb_emul *em, struct azb_queue *q)
+{
+	em->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (em->wake_fd < 0)
+		return -errno;
+	q->wake_fd = q->eq.wake_fd = em->wake_fd;
+	return 0;
+}
+
 int azb_emul_enable_wake(struct azb_emul_rig *r)
 {
-	r->em.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (r->em.wake_fd < 0)
-		return -errno;
-	r->q.wake_fd = r->q.eq.wake_fd = r->em.wake_fd;
-	return 0;
+	return azb_emul_wake_init(&r->em, &r->q);
 }
 
 uint32_t azb_emul_submit(struct azb_emul *em, unsigned int tag, uint8_t op,
@@ -280,6 +286,15 @@ int azb_emul_served_open(struct azb_emul_served *r,
 	if (ret) {
 		ops->close(&r->e);
 		return ret;
+	}
+	/* As the server does where the kernel has AZBUSE_FEAT_WAKE_FD. */
+	if ((ops->flags & AZB_ENGINE_F_WAKE_FD) && ops->wait) {
+		ret = azb_emul_wake_init(&r->em, &r->q);
+		if (ret) {
+			azb_emul_exit(&r->em);
+			ops->close(&r->e);
+			return ret;
+		}
 	}
 	r->q.poll = mode;
 	r->q.spin_us = 20;

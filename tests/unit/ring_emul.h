@@ -88,7 +88,8 @@ void azb_emul_rig_stop(struct azb_emul_rig *r);
 /*
  * An engine on a target served as the server serves it: the engine's
  * queue_init, the real poller and queue_exit all run in one thread of the
- * queue's own (engines such as odirect and nbd tie their state to it).
+ * queue's own (engines such as odirect and nbd tie their state to it), and
+ * an engine with AZB_ENGINE_F_WAKE_FD gets a wake_fd.
  */
 struct azb_emul_served {
 	struct azb_engine	e;

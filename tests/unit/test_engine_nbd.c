@@ -42,9 +42,10 @@ static void stop_server(void)
 
 /*
  * nbdkit on a fresh socket, logging: memory 64M, or with file the file
- * plugin on it (its data outlives the server); extra: "-r" or NULL.
+ * plugin on it (its data outlives the server); extra: "-r", a second
+ * "--filter=..." or NULL; param: one more parameter (for that filter) or NULL.
  */
-static int start_server(const char *extra, const char *file)
+static int start_server(const char *extra, const char *file, const char *param)
 {
 	char logarg[300], filearg[300];
 	int i;
@@ -75,6 +76,8 @@ static int start_server(const char *extra, const char *file)
 			argv[n++] = "64M";
 		}
 		argv[n++] = logarg;
+		if (param)
+			argv[n++] = param;
 		argv[n] = NULL;
 		execvp("nbdkit", (char **)argv);
 		_exit(127);
@@ -222,7 +225,7 @@ static void test_read_only_and_bad_uri(void)
 	struct azb_engine e = { .ops = ops };
 	int rc;
 
-	if (start_server("-r", NULL)) {
+	if (start_server("-r", NULL, NULL)) {
 		FAIL("nbdkit -r did not start");
 		return;
 	}
@@ -240,7 +243,7 @@ static void test_read_only_and_bad_uri(void)
 	CHECK(ops->open(&e, "nbd+unix:///?socket=", &o) < 0, "empty socket");
 	CHECK(ops->open(&e, "http://example/", &o) < 0, "not an NBD URI");
 	CHECK(ops->open(&e, NULL, &o) == -EINVAL, "no target");
-	if (!start_server(NULL, NULL)) {
+	if (!start_server(NULL, NULL, NULL)) {
 		o.dev_bytes = DEV + 4096;
 		CHECK(ops->open(&e, uri, &o) == -EINVAL, "-s beyond the export");
 		o.dev_bytes = DEV / 2;
@@ -265,7 +268,8 @@ static void test_server_dies(void)
 	struct azb_emul_served r;
 	int t, rc, failed = 0;
 
-	if (start_server(NULL, NULL) || rig_open(&r, uri, false, "reconnect=0")) {
+	if (start_server(NULL, NULL, NULL) ||
+	    rig_open(&r, uri, false, "reconnect=0")) {
 		FAIL("cannot serve %s", uri);
 		return;
 	}
@@ -316,7 +320,8 @@ static void test_reconnect(void)
 		return;
 	}
 	close(fd);
-	if (start_server(NULL, file) || rig_open(&r, uri, false, "reconnect=20")) {
+	if (start_server(NULL, file, NULL) ||
+	    rig_open(&r, uri, false, "reconnect=20")) {
 		FAIL("cannot serve %s over %s", file, uri);
 		return;
 	}
@@ -334,7 +339,7 @@ static void test_reconnect(void)
 		azb_emul_submit(&r.em, t, AZBUSE_OP_READ, 0, t * 8, 4096);
 	}
 	usleep(500000);
-	if (start_server(NULL, file)) {
+	if (start_server(NULL, file, NULL)) {
 		FAIL("nbdkit did not come back");
 	} else {
 		for (t = 0; t < DEPTH; t++) {
@@ -350,7 +355,8 @@ static void test_reconnect(void)
 	azb_emul_served_close(&r);
 
 	/* A server that stays away: the held read fails at the limit. */
-	if (start_server(NULL, file) || rig_open(&r, uri, false, "reconnect=1")) {
+	if (start_server(NULL, file, NULL) ||
+	    rig_open(&r, uri, false, "reconnect=1")) {
 		FAIL("cannot serve %s", uri);
 		return;
 	}
@@ -365,6 +371,46 @@ static void test_reconnect(void)
 	CHECK(s >= 0.9 && s < 6, "it failed after %.2f s (reconnect=1)", s);
 	azb_emul_served_close(&r);
 	unlink(file);
+}
+
+/*
+ * A read the server holds for a second keeps the poller asleep in the
+ * engine (AZB_ENGINE_F_WAKE_FD: up to 200 ms at a time); writes sent
+ * meanwhile must wake it, not wait out its sleep.
+ */
+static void test_wake(void)
+{
+	struct timespec settle = { 0, 60 * 1000 * 1000 }, t0;
+	struct azb_emul_served r;
+	double worst = 0;	/* ms */
+	unsigned int t;
+	int rc;
+
+	if (start_server("--filter=delay", NULL, "rdelay=1") ||
+	    rig_open(&r, uri, false, NULL)) {
+		FAIL("cannot serve %s with delayed reads", uri);
+		return;
+	}
+	CHECK(r.q.wake_fd >= 0, "the nbd engine takes no wake_fd");
+	azb_emul_submit(&r.em, 0, AZBUSE_OP_READ, 0, 0, 4096);
+	for (t = 1; t <= 5; t++) {
+		/* Long enough for the poller to be asleep in the engine. */
+		nanosleep(&settle, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		azb_emul_submit(&r.em, t, AZBUSE_OP_WRITE, 0, t * 8, 4096);
+		rc = azb_emul_wait(&r.em, t);
+		CHECK(rc == 4096, "write %u: %d", t, rc);
+		if (secs_since(&t0) * 1e3 > worst)
+			worst = secs_since(&t0) * 1e3;
+	}
+	CHECK(worst < 100, "a write waited %.1f ms behind a held read",
+	      worst);
+	CHECK(r.em.wake_signals >= 5, "the kernel side signalled %llu times",
+	      (unsigned long long)r.em.wake_signals);
+	rc = azb_emul_wait(&r.em, 0);
+	CHECK(rc == 4096, "the delayed read: %d", rc);
+	azb_emul_served_close(&r);
+	stop_server();
 }
 
 int main(void)
@@ -382,7 +428,7 @@ int main(void)
 	snprintf(logf, sizeof(logf), "%s/log", dir);
 	snprintf(uri, sizeof(uri), "nbd+unix:///?socket=%s", sock);
 	signal(SIGPIPE, SIG_IGN);
-	if (start_server(NULL, NULL)) {
+	if (start_server(NULL, NULL, NULL)) {
 		fprintf(stderr, "test_engine_nbd: nbdkit did not start\n");
 		return 1;
 	}
@@ -391,6 +437,7 @@ int main(void)
 	test_read_only_and_bad_uri();
 	test_server_dies();
 	test_reconnect();
+	test_wake();
 	stop_server();
 	unlink(logf);
 	rmdir(dir);
