@@ -11,10 +11,15 @@
  *   op_timeout=SEC   fail a request the cluster has not answered in SEC
  *                    seconds with ETIMEDOUT (default 0: wait, as krbd
  *                    does; the device's own I/O timeout still applies)
- *   handles=queue|device  one image handle per queue (default) or one for
- *                    the device (default for a writable image with the
- *                    exclusive-lock feature: handles of one process would
- *                    pass the lock back and forth on every write)
+ *   handles=queue|device  one image handle per queue or one for the
+ *                    device.  Default: one for a writable device, because
+ *                    librbd's write-around cache acks a write before the
+ *                    OSD has it and holds back only reads of the same
+ *                    handle until it does (and with exclusive-lock,
+ *                    handles would pass the lock around on every write);
+ *                    one per queue for a read-only device.  handles=queue
+ *                    on a writable device turns librbd's cache off, so a
+ *                    read on any queue sees every completed write.
  *
  * Requests read and write the queue's arena slots directly (rbd_aio_read
  * and rbd_aio_write2 take the caller's buffer).  Completions: librbd calls
@@ -238,9 +243,14 @@ static int azb_rbd_conf_set(struct azb_rbd *rbd, const char *k, const char *v)
 	return ret;
 }
 
-/* Connects to the cluster and opens the pool: 0 or -errno, said why. */
+/*
+ * Connects to the cluster and opens the pool: 0 or -errno, said why.
+ * write_cache: the device has a volatile write cache; no_cache: librbd's
+ * own cache must stay off (writable handles per queue).
+ */
 static int azb_rbd_connect(struct azb_rbd *rbd, const struct azb_rbd_opts *ro,
-			   const char *pool, const char *ns, bool write_cache)
+			   const char *pool, const char *ns, bool write_cache,
+			   bool no_cache)
 {
 	char secs[16];
 	int ret;
@@ -267,7 +277,9 @@ static int azb_rbd_connect(struct azb_rbd *rbd, const struct azb_rbd_opts *ro,
 	 * volatile write cache gets FLUSH and FUA from the kernel: let the
 	 * cache work from the start, as QEMU does for cache=writeback.
 	 */
-	if (!ret && write_cache)
+	if (!ret && no_cache)
+		ret = azb_rbd_conf_set(rbd, "rbd_cache", "false");
+	else if (!ret && write_cache)
 		ret = azb_rbd_conf_set(rbd, "rbd_cache_writethrough_until_flush",
 				       "false");
 	if (!ret && ro->op_timeout) {
@@ -474,10 +486,15 @@ static int azb_rbd_open(struct azb_engine *e, const char *target,
 		goto fail;
 	}
 	rbd->read_only = o->read_only || snap;
+	/* See handles= at the top of this file. */
+	rbd->shared = ro.handles >= 0 ? ro.handles : !rbd->read_only;
+	if (!rbd->shared && !rbd->read_only)
+		fprintf(stderr, "rbd engine: handles=queue on a writable device: librbd's cache is off, so that each queue reads what the others wrote\n");
 	ret = azb_rbd_connect(rbd, &ro, pool, ns,
 			      o->size >= offsetof(struct azb_engine_opts,
 						  write_cache) + sizeof(bool) &&
-			      o->write_cache);
+			      o->write_cache,
+			      !rbd->shared && !rbd->read_only);
 	if (ret)
 		goto fail;
 	ret = azb_rbd_open_image(rbd, &rbd->image);
@@ -506,11 +523,6 @@ static int azb_rbd_open(struct azb_engine *e, const char *target,
 		ret = -EINVAL;
 		goto fail;
 	}
-	if (ro.handles >= 0)
-		rbd->shared = ro.handles;
-	else
-		rbd->shared = !rbd->read_only &&
-			      (features & RBD_FEATURE_EXCLUSIVE_LOCK);
 	if (!rbd->shared && !rbd->read_only &&
 	    (features & RBD_FEATURE_EXCLUSIVE_LOCK))
 		fprintf(stderr, "rbd engine: %s has exclusive-lock: a handle per queue passes the lock around on writes\n",

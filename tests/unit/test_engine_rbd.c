@@ -3,7 +3,8 @@
  * The rbd engine against a real single-node Ceph cluster (ci/ceph/cluster:
  * ceph-mon and a memstore ceph-osd on 127.0.0.1 in a temporary directory),
  * served by the real poller: data round trips at full queue depth with a
- * handle per queue and a shared one, every op and flag, zeroes and
+ * handle per queue and a shared one, one handle by default on a writable
+ * image, every op and flag, zeroes and
  * discards read back, a snapshot served read-only with its own data, bad
  * targets and options, and the OSD stopped under I/O (ETIMEDOUT with
  * op_timeout, then I/O again once it is back).  Skips when Ceph is not
@@ -148,14 +149,101 @@ static void test_ops(void)
 	azb_emul_served_close(&r);
 }
 
+/* The test's own handle on rbd/img, outside the engine. */
+struct admin {
+	rados_t		cl;
+	rados_ioctx_t	ioctx;
+	rbd_image_t	img;
+	int		stage;	/* what close_image() undoes */
+};
+
+static int open_image(struct admin *a, bool read_only)
+{
+	int rc;
+
+	a->stage = 0;
+	rc = rados_create(&a->cl, "admin");
+	if (rc)
+		return rc;
+	a->stage = 1;
+	rc = rados_conf_read_file(a->cl, NULL);
+	if (!rc)
+		rc = rados_connect(a->cl);
+	if (!rc)
+		rc = rados_ioctx_create(a->cl, "rbd", &a->ioctx);
+	if (rc)
+		return rc;
+	a->stage = 2;
+	rc = read_only ? rbd_open_read_only(a->ioctx, "img", &a->img, NULL) :
+			 rbd_open(a->ioctx, "img", &a->img, NULL);
+	if (!rc)
+		a->stage = 3;
+	return rc;
+}
+
+static void close_image(struct admin *a)
+{
+	if (a->stage >= 3)
+		rbd_close(a->img);
+	if (a->stage >= 2)
+		rados_ioctx_destroy(a->ioctx);
+	if (a->stage >= 1)
+		rados_shutdown(a->cl);
+	a->stage = 0;
+}
+
+/* Watchers of the image's header, one per writable handle; -1 on error. */
+static int watchers(void)
+{
+	rbd_image_watcher_t w[16];
+	size_t n = 16;
+	struct admin a;
+	int rc = open_image(&a, true);
+
+	if (!rc)
+		rc = rbd_watchers_list(a.img, w, &n);
+	if (!rc)
+		rbd_watchers_list_cleanup(w, n);
+	close_image(&a);
+	return rc ? -1 : (int)n;
+}
+
+/*
+ * A writable device keeps one image handle by default: librbd's
+ * write-around cache acks a write before the OSD has it and holds back
+ * only reads of the same handle until then.  handles=queue adds one per
+ * queue (the rig has one queue).
+ */
+static void test_handles(void)
+{
+	struct azb_emul_served r;
+	int base = watchers(), n;
+
+	CHECK(base >= 0, "cannot list the watchers of rbd/img");
+	if (rig_open(&r, "rbd/img", NULL, false)) {
+		FAIL("cannot serve rbd/img");
+		return;
+	}
+	n = watchers();
+	CHECK(n == base + 1, "a writable device holds %d image handles, want 1",
+	      n - base);
+	azb_emul_served_close(&r);
+	if (rig_open(&r, "rbd/img", "handles=queue", false)) {
+		FAIL("cannot serve rbd/img with handles=queue");
+		return;
+	}
+	n = watchers();
+	CHECK(n == base + 2, "handles=queue with one queue holds %d image handles, want 2",
+	      n - base);
+	azb_emul_served_close(&r);
+}
+
 /* A snapshot is served read-only and holds the data of its time. */
 static void test_snapshot(void)
 {
 	const uint64_t at = 32ull << 20;
 	struct azb_emul_served r, s;
-	rados_ioctx_t ioctx;
-	rados_t cl;
-	rbd_image_t img;
+	struct admin a;
 	int rc;
 
 	if (rig_open(&r, "rbd/img", NULL, false)) {
@@ -163,23 +251,12 @@ static void test_snapshot(void)
 		return;
 	}
 	CHECK(write_byte(&r, 0, at, 4096, 0x01) == 4096, "write before snap");
-	rc = rados_create(&cl, "admin");
-	if (!rc)
-		rc = rados_conf_read_file(cl, NULL);
-	if (!rc)
-		rc = rados_connect(cl);
-	if (!rc)
-		rc = rados_ioctx_create(cl, "rbd", &ioctx);
+	rc = open_image(&a, false);
 	if (!rc) {
-		rc = rbd_open(ioctx, "img", &img, NULL);
-		if (!rc) {
-			rbd_snap_remove(img, "s1");
-			rc = rbd_snap_create(img, "s1");
-			rbd_close(img);
-		}
-		rados_ioctx_destroy(ioctx);
+		rbd_snap_remove(a.img, "s1");
+		rc = rbd_snap_create(a.img, "s1");
 	}
-	rados_shutdown(cl);
+	close_image(&a);
 	if (rc) {
 		FAIL("cannot make snapshot s1: %s", strerror(-rc));
 		azb_emul_served_close(&r);
@@ -297,6 +374,7 @@ int main(void)
 	setenv("CEPH_CONF", arg, 1);
 	test_data("handles=queue");
 	test_data("handles=device");
+	test_handles();
 	test_ops();
 	test_snapshot();
 	test_bad_targets();
