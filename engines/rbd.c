@@ -275,7 +275,9 @@ static int azb_rbd_connect(struct azb_rbd *rbd, const struct azb_rbd_opts *ro,
 	 * librbd's cache (write-around by default) stays write-through until
 	 * the first flush, for guests that never flush.  A device with a
 	 * volatile write cache gets FLUSH and FUA from the kernel: let the
-	 * cache work from the start, as QEMU does for cache=writeback.
+	 * cache work from the start, as QEMU does for cache=writeback.  The
+	 * cache orders a read behind an acked write only within its handle,
+	 * so writable handles per queue go without it.
 	 */
 	if (!ret && no_cache)
 		ret = azb_rbd_conf_set(rbd, "rbd_cache", "false");
