@@ -455,6 +455,7 @@ static int azb_rbd_open(struct azb_engine *e, const char *target,
 	struct azb_rbd *rbd;
 	char *buf, *name, *snap;
 	uint64_t size, features;
+	bool split;	/* writable handles per queue */
 	int ret;
 
 	if (!target) {
@@ -490,13 +491,13 @@ static int azb_rbd_open(struct azb_engine *e, const char *target,
 	rbd->read_only = o->read_only || snap;
 	/* See handles= at the top of this file. */
 	rbd->shared = ro.handles >= 0 ? ro.handles : !rbd->read_only;
-	if (!rbd->shared && !rbd->read_only)
+	split = !rbd->shared && !rbd->read_only;
+	if (split)
 		fprintf(stderr, "rbd engine: handles=queue on a writable device: librbd's cache is off, so that each queue reads what the others wrote\n");
 	ret = azb_rbd_connect(rbd, &ro, pool, ns,
 			      o->size >= offsetof(struct azb_engine_opts,
 						  write_cache) + sizeof(bool) &&
-			      o->write_cache,
-			      !rbd->shared && !rbd->read_only);
+			      o->write_cache, split);
 	if (ret)
 		goto fail;
 	ret = azb_rbd_open_image(rbd, &rbd->image);
@@ -525,8 +526,7 @@ static int azb_rbd_open(struct azb_engine *e, const char *target,
 		ret = -EINVAL;
 		goto fail;
 	}
-	if (!rbd->shared && !rbd->read_only &&
-	    (features & RBD_FEATURE_EXCLUSIVE_LOCK))
+	if (split && (features & RBD_FEATURE_EXCLUSIVE_LOCK))
 		fprintf(stderr, "rbd engine: %s has exclusive-lock: a handle per queue passes the lock around on writes\n",
 			target);
 	free(buf);

@@ -283,18 +283,13 @@ int azb_emul_served_open(struct azb_emul_served *r,
 	if (ret)
 		return ret;
 	ret = azb_emul_init(&r->em, &r->q, depth, max_io_bytes, r->e.dev_bytes);
-	if (ret) {
-		ops->close(&r->e);
-		return ret;
-	}
+	if (ret)
+		goto close;
 	/* As the server does where the kernel has AZBUSE_FEAT_WAKE_FD. */
 	if ((ops->flags & AZB_ENGINE_F_WAKE_FD) && ops->wait) {
 		ret = azb_emul_wake_init(&r->em, &r->q);
-		if (ret) {
-			azb_emul_exit(&r->em);
-			ops->close(&r->e);
-			return ret;
-		}
+		if (ret)
+			goto exit;
 	}
 	r->q.poll = mode;
 	r->q.spin_us = 20;
@@ -307,11 +302,13 @@ int azb_emul_served_open(struct azb_emul_served *r,
 		pthread_cond_wait(&r->cond, &r->lock);
 	ret = r->init;
 	pthread_mutex_unlock(&r->lock);
-	if (ret) {
-		pthread_join(r->thread, NULL);
-		azb_emul_exit(&r->em);
-		ops->close(&r->e);
-	}
+	if (!ret)
+		return 0;
+	pthread_join(r->thread, NULL);
+exit:
+	azb_emul_exit(&r->em);
+close:
+	ops->close(&r->e);
 	return ret;
 }
 
