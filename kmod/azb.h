@@ -15,17 +15,44 @@
 #define AZB_PART_SHIFT	4	/* 15 partitions per device */
 
 /*
- * Per-request state, in the blk-mq PDU.  owner holds the generation number
- * published in the SQE while the runtime owns the request, 0 otherwise.
- * Whoever moves it from that number to 0 (completion, timeout or abort)
- * alone ends the request, and a stale CQE for a reused tag cannot match.
+ * Per-request state, in the blk-mq PDU: which arena slot the request was
+ * given and the generation it was published with (0 until it is).
  */
 struct azb_cmd {
-	atomic_t	owner;
+	u32		gen;
+	u16		slot;
 	blk_status_t	status;
 };
 
+/*
+ * An arena slot.  The kernel, not blk-mq, owns the slots: a request ended
+ * while the runtime still holds its slot (timeout, abort) leaves the slot
+ * with the runtime until the runtime answers for it, so a reused tag never
+ * shares bytes with a request the runtime is still reading or writing.
+ *
+ * owner is 0 while the slot is free or in the kernel's hands (see the
+ * queue's slot_map), the SQE's generation while the runtime owns it for a
+ * live request, and generation | AZB_SLOT_ORPHAN once that request was
+ * ended without it.  Whoever moves it away from a live generation with
+ * cmpxchg alone ends the request; rq is read only after that.
+ */
+#define AZB_SLOT_ORPHAN	(1U << 31)	/* generations use the low 31 bits */
+
+struct azb_slot {
+	atomic_t	owner;
+	struct request	*rq;
+};
+
 struct azb_dev;
+
+/* A queue's pinned arena and the runtime's wake_fd, as ATTACH sets them up. */
+struct azb_arena {
+	struct page		**pages;
+	unsigned long		nr_pages;
+	void			*addr;		/* vmap of the pinned pages */
+	struct mm_struct	*mm;		/* charged for the pinned pages */
+	struct eventfd_ctx	*wake;
+};
 
 /* One hardware queue and its ring. */
 struct azb_queue {
@@ -45,22 +72,24 @@ struct azb_queue {
 	u32			entries;	/* SQ and CQ, power of two */
 	u32			sq_off, cq_off, ring_bytes;
 
+	/* Arena slots: depth of them, a bit set in slot_map while in use. */
+	struct azb_slot		*slots;
+	unsigned long		*slot_map;
+	atomic_t		nr_orphans;
+
 	/* Producer side (queue_rq); private copies never trust user memory. */
-	spinlock_t		sq_lock;
+	spinlock_t		sq_lock ____cacheline_aligned_in_smp;
 	u32			sq_tail;
 	u32			gen;
 
 	/* Consumer side (COMMIT) and attach state. */
-	struct mutex		lock;
+	struct mutex		lock ____cacheline_aligned_in_smp;
 	u32			cq_head;
 	bool			attached;	/* read locklessly by queue_rq */
-	struct page		**arena_pages;
-	unsigned long		arena_nr_pages;
-	void			*arena;		/* vmap of the pinned arena */
+	/* Set while attached; queue_rq reads it only after attached. */
+	struct azb_arena	arena;
 
 	wait_queue_head_t	wait;
-	/* The runtime's wake_fd, or NULL; set and cleared with queue_rq quiesced. */
-	struct eventfd_ctx	*wake;
 };
 
 struct azb_dev {
@@ -83,6 +112,7 @@ struct azb_dev {
 	 * requeued, until every queue is attached again or grace_work fires.
 	 */
 	bool			held;
+	unsigned long		held_until;	/* jiffies: the hold ends */
 	unsigned int		nr_attached;
 	struct delayed_work	grace_work;
 
@@ -91,6 +121,20 @@ struct azb_dev {
 };
 
 /* main.c */
+/*
+ * Test hook (module parameter fail_add): the ADD steps named by these bits
+ * fail with ENOMEM, so the tests reach every unwind path.  0 in use.
+ */
+#define AZB_FAIL_QUEUES	(1U << 0)
+#define AZB_FAIL_RINGS	(1U << 1)
+#define AZB_FAIL_DISK	(1U << 2)
+extern unsigned int azb_fail_add;
+
+static inline bool azb_fail_at(unsigned int step)
+{
+	return READ_ONCE(azb_fail_add) & step;
+}
+
 extern int azb_blk_major;
 extern dev_t azb_chr_base;
 extern struct class azb_chr_class;
@@ -99,7 +143,9 @@ extern struct class azb_chr_class;
 int azb_dev_add(struct azbuse_dev_info *info);
 int azb_dev_remove(u32 id);
 int azb_dev_get_info(u32 id, struct azbuse_dev_info *info);
-int azb_dev_list(u32 __user *ids, u32 capacity, u32 *count);
+u32 azb_dev_list(u32 *ids, u32 capacity);
+bool azb_dev_size_ok(u64 bytes, u32 logical_bs);
+unsigned int azb_max_queues(void);
 void azb_dev_remove_all(void);
 void azb_dev_fill_info(struct azb_dev *dev, struct azbuse_dev_info *info);
 void azb_dev_release_held(struct azb_dev *dev);
@@ -109,9 +155,14 @@ int azb_dev_check_params(struct azbuse_dev_info *info);
 extern const struct blk_mq_ops azb_mq_ops;
 int azb_queue_alloc_ring(struct azb_queue *q);
 void azb_queue_free_ring(struct azb_queue *q);
-int azb_queue_attach(struct azb_queue *q, u64 addr, u64 bytes, int wake_fd);
+int azb_arena_get(struct azb_queue *q, struct azb_arena *a, u64 addr,
+		  u64 bytes, int wake_fd);
+void azb_arena_put(struct azb_arena *a);
+int azb_queue_attach(struct azb_queue *q, struct azb_arena *a);
 void azb_queue_put_wake(struct azb_queue *q);
 void azb_queue_detach(struct azb_queue *q);
+void azb_ring_set_flag(struct azb_queue *q, u32 flag);
+void azb_ring_clear_flag(struct azb_queue *q, u32 flag);
 int azb_queue_reap(struct azb_queue *q);
 bool azb_queue_has_work(struct azb_queue *q);
 void azb_dev_abort_inflight(struct azb_dev *dev);

@@ -41,13 +41,15 @@ static int azb_chr_open(struct inode *inode, struct file *file)
 /*
  * The runtime is gone: stop queue_rq from touching the rings, fail what it
  * held, and let new I/O fail fast until another runtime attaches.  A
- * recovery device instead requeues what the runtime held and stays
- * quiesced until a new runtime attaches every queue or the grace period
- * ends.
+ * recovery device whose runtime had attached instead requeues what the
+ * runtime held and stays quiesced until a new runtime attaches every queue
+ * or the grace period ends.  An opener that never attached (a runtime that
+ * failed to start) starts no hold and leaves one already running alone.
  */
 static int azb_chr_release(struct inode *inode, struct file *file)
 {
 	struct azb_dev *dev = file->private_data;
+	bool served = false;
 	unsigned int i;
 
 	mutex_lock(&dev->lock);
@@ -57,6 +59,7 @@ static int azb_chr_release(struct inode *inode, struct file *file)
 		struct azb_queue *q = &dev->queues[i];
 
 		mutex_lock(&q->lock);
+		served |= q->attached;
 		WRITE_ONCE(q->attached, false);
 		/* Now, while quiesced: commit_rqs may run once unquiesced. */
 		azb_queue_put_wake(q);
@@ -64,14 +67,17 @@ static int azb_chr_release(struct inode *inode, struct file *file)
 	}
 	dev->nr_attached = 0;
 	if (dev->disk_added && (dev->info.flags & AZBUSE_DEV_F_RECOVERY) &&
-	    !dev->removing) {
+	    !dev->removing && served) {
 		/* Stay quiesced: requests wait for the next runtime. */
 		azb_dev_requeue_inflight(dev);
 		if (!dev->held) {
 			dev->held = true;
-			schedule_delayed_work(&dev->grace_work,
-				msecs_to_jiffies(dev->info.recovery_ms));
+			dev->held_until = jiffies +
+				msecs_to_jiffies(dev->info.recovery_ms);
+			mod_delayed_work(system_wq, &dev->grace_work,
+					 msecs_to_jiffies(dev->info.recovery_ms));
 		} else {
+			/* Already held: the first quiesce still stands. */
 			blk_mq_unquiesce_queue(dev->disk->queue);
 		}
 	} else if (dev->disk_added) {
@@ -93,6 +99,17 @@ static int azb_chr_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* A queue the runtime may use: it exists and blk-mq gave it a context. */
+static struct azb_queue *azb_chr_queue(struct azb_dev *dev, unsigned int qid)
+{
+	struct azb_queue *q;
+
+	if (qid >= dev->nr_queues)
+		return NULL;
+	q = &dev->queues[qid];
+	return q->hctx && q->ring ? q : NULL;
+}
+
 static int azb_chr_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct azb_dev *dev = file->private_data;
@@ -107,16 +124,21 @@ static int azb_chr_mmap(struct file *file, struct vm_area_struct *vma)
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
 	if (vma->vm_pgoff > (ULONG_MAX >> PAGE_SHIFT) ||
-	    off != AZBUSE_RING_OFFSET(qid) || qid >= dev->nr_queues)
+	    off != AZBUSE_RING_OFFSET(qid))
 		return -EINVAL;
-	q = &dev->queues[qid];
-	if (len != q->ring_bytes)
+	q = azb_chr_queue(dev, qid);
+	if (!q || len != q->ring_bytes)
 		return -EINVAL;
 	/* Both sides must see the same pages: a private copy breaks that. */
 	if (!(vma->vm_flags & VM_SHARED) || (vma->vm_flags & VM_EXEC))
 		return -EINVAL;
 
-	azb_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	/*
+	 * A fork()ed child must not inherit the rings: its copy would keep
+	 * the char device open, and the runtime's death would go unseen.
+	 */
+	azb_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP | VM_DONTCOPY);
+	azb_vm_flags_clear(vma, VM_MAYEXEC);
 	for (i = 0; i < q->ring_nr_pages; i++) {
 		ret = vm_insert_page(vma, vma->vm_start + i * PAGE_SIZE,
 				     q->ring_pages[i]);
@@ -124,11 +146,6 @@ static int azb_chr_mmap(struct file *file, struct vm_area_struct *vma)
 			return ret;
 	}
 	return 0;
-}
-
-static struct azb_queue *azb_chr_queue(struct azb_dev *dev, unsigned int qid)
-{
-	return qid < dev->nr_queues ? &dev->queues[qid] : NULL;
 }
 
 /*
@@ -209,6 +226,7 @@ static long azb_ioc_queue_info(struct azb_dev *dev, void __user *argp)
 static long azb_ioc_attach(struct azb_dev *dev, void __user *argp)
 {
 	struct azbuse_queue_attach a;
+	struct azb_arena arena;
 	struct azb_queue *q;
 	long ret;
 
@@ -227,26 +245,32 @@ static long azb_ioc_attach(struct azb_dev *dev, void __user *argp)
 	if (!q)
 		return -EINVAL;
 
+	/*
+	 * Pinning up to 1 GiB (which may fault, even on this very disk)
+	 * happens before any lock: I/O on other queues, the recovery grace
+	 * timer and control operations never wait for it.
+	 */
+	ret = azb_arena_get(q, &arena, a.arena_addr, a.arena_bytes,
+			    a.flags & AZBUSE_ATTACH_WAKE_FD ? a.wake_fd : -1);
+	if (ret)
+		return ret;
+
 	mutex_lock(&dev->lock);
 	if (dev->removing || !dev->disk_added) {
-		mutex_unlock(&dev->lock);
-		return -ENODEV;
+		ret = -ENODEV;
+	} else {
+		mutex_lock(&q->lock);
+		ret = azb_queue_attach(q, &arena);
+		mutex_unlock(&q->lock);
 	}
-	/* queue_rq must not see a half-set-up queue. */
-	blk_mq_quiesce_queue(dev->disk->queue);
-	mutex_lock(&q->lock);
-	ret = azb_queue_attach(q, a.arena_addr, a.arena_bytes,
-			       a.flags & AZBUSE_ATTACH_WAKE_FD ? a.wake_fd : -1);
-	mutex_unlock(&q->lock);
 	if (!ret && ++dev->nr_attached == dev->nr_queues && dev->held) {
 		/* Recovered: the held requests go to the new runtime. */
 		dev->held = false;
 		cancel_delayed_work(&dev->grace_work);
-		blk_mq_unquiesce_queue(dev->disk->queue);
+		azb_dev_release_held(dev);
 	}
-	blk_mq_unquiesce_queue(dev->disk->queue);
-	blk_mq_kick_requeue_list(dev->disk->queue);
 	mutex_unlock(&dev->lock);
+	azb_arena_put(&arena);	/* what attach did not take */
 	return ret;
 }
 
@@ -276,14 +300,19 @@ static long azb_ioc_commit(struct azb_dev *dev, void __user *argp)
 		return ret;
 
 	timeout = c.wait_ms ? msecs_to_jiffies(c.wait_ms) : MAX_SCHEDULE_TIMEOUT;
-	WRITE_ONCE(q->hdr->flags.val, AZBUSE_RING_NEED_WAKEUP);
+	/*
+	 * Outside q->lock, so detach may run meanwhile: the flag updates are
+	 * atomic and never touch DEAD, and the ring pages live as long as
+	 * the device, which this open file holds.
+	 */
+	azb_ring_set_flag(q, AZBUSE_RING_NEED_WAKEUP);
 	/* The wait-queue barrier pairs with azb_queue_kick()'s sleeper check. */
 	wait_event_interruptible_timeout(q->wait,
 					 azb_queue_has_work(q) ||
 					 !READ_ONCE(q->attached), timeout);
+	azb_ring_clear_flag(q, AZBUSE_RING_NEED_WAKEUP);
 	if (!READ_ONCE(q->attached))
 		return -ENODEV;
-	WRITE_ONCE(q->hdr->flags.val, 0);
 	return ret;
 }
 
@@ -300,15 +329,14 @@ static long azb_ioc_set_size(struct azb_dev *dev, void __user *argp)
 	    memchr_inv(ss.reserved, 0, sizeof(ss.reserved)))
 		return -EINVAL;
 	/* The bounds ADD applies. */
-	if (!ss.dev_bytes || ss.dev_bytes % dev->info.logical_bs ||
-	    ss.dev_bytes >> SECTOR_SHIFT > (u64)(sector_t)-1 >> 1)
+	if (!azb_dev_size_ok(ss.dev_bytes, dev->info.logical_bs))
 		return -EINVAL;
 
 	mutex_lock(&dev->lock);
 	if (dev->removing || !dev->disk_added) {
 		ret = -ENODEV;
 	} else if (ss.dev_bytes != dev->info.dev_bytes) {
-		dev->info.dev_bytes = ss.dev_bytes;
+		WRITE_ONCE(dev->info.dev_bytes, ss.dev_bytes);
 		set_capacity_and_notify(dev->disk, ss.dev_bytes >> SECTOR_SHIFT);
 	}
 	mutex_unlock(&dev->lock);

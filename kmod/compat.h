@@ -77,8 +77,10 @@ static inline struct gendisk *azb_alloc_disk(struct blk_mq_tag_set *set,
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
 #define azb_vm_flags_set(vma, f)	vm_flags_set(vma, f)
+#define azb_vm_flags_clear(vma, f)	vm_flags_clear(vma, f)
 #else
 #define azb_vm_flags_set(vma, f)	((vma)->vm_flags |= (f))
+#define azb_vm_flags_clear(vma, f)	((vma)->vm_flags &= ~(f))
 #endif
 
 #endif /* AZB_COMPAT_H */

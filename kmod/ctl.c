@@ -6,6 +6,8 @@
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "azb.h"
 
@@ -51,7 +53,8 @@ static long azb_ctl_get_info(void __user *argp)
 static long azb_ctl_list(void __user *argp)
 {
 	struct azbuse_dev_list l;
-	int ret;
+	u32 *ids = NULL, cap;
+	long ret = 0;
 
 	if (copy_from_user(&l, argp, sizeof(l)))
 		return -EFAULT;
@@ -59,10 +62,21 @@ static long azb_ctl_list(void __user *argp)
 	    memchr_inv(l.reserved, 0, sizeof(l.reserved)) ||
 	    l.count || (l.capacity && !l.ids_ptr))
 		return -EINVAL;
-	ret = azb_dev_list(u64_to_user_ptr(l.ids_ptr), l.capacity, &l.count);
-	if (ret)
-		return ret;
-	return copy_to_user(argp, &l, sizeof(l)) ? -EFAULT : 0;
+	/* No more ids can exist; the list is copied out after the lock. */
+	cap = min_t(u32, l.capacity, AZBUSE_MAX_DEV_ID + 1);
+	if (cap) {
+		ids = kvcalloc(cap, sizeof(*ids), GFP_KERNEL);
+		if (!ids)
+			return -ENOMEM;
+	}
+	l.count = azb_dev_list(ids, cap);
+	if (cap && copy_to_user(u64_to_user_ptr(l.ids_ptr), ids,
+				min(cap, l.count) * sizeof(*ids)))
+		ret = -EFAULT;
+	kvfree(ids);
+	if (!ret && copy_to_user(argp, &l, sizeof(l)))
+		ret = -EFAULT;
+	return ret;
 }
 
 static long azb_ctl_features(void __user *argp)
@@ -81,8 +95,8 @@ static long azb_ctl_features(void __user *argp)
 		     AZBUSE_FEAT_TIMEOUT | AZBUSE_FEAT_RECOVERY |
 		     AZBUSE_FEAT_DISCARD | AZBUSE_FEAT_WRITE_ZEROES |
 		     AZBUSE_FEAT_QUEUE_CPUS | AZBUSE_FEAT_RESIZE |
-		     AZBUSE_FEAT_WAKE_FD;
-	f.max_queues = min_t(unsigned int, nr_cpu_ids, AZBUSE_MAX_QUEUES);
+		     AZBUSE_FEAT_WAKE_FD | AZBUSE_FEAT_ORPHAN_SLOTS;
+	f.max_queues = azb_max_queues();
 	f.max_depth = AZBUSE_MAX_DEPTH;
 	f.max_io_bytes = AZBUSE_MAX_IO_BYTES;
 	return copy_to_user(argp, &f, sizeof(f)) ? -EFAULT : 0;

@@ -54,6 +54,21 @@ static int azb_dev_check_discard(struct azbuse_dev_info *info)
 	return 0;
 }
 
+/*
+ * A device size the block layer can hold: a whole number of blocks, and
+ * no more bytes than a loff_t (the bdev's size) can count.
+ */
+bool azb_dev_size_ok(u64 bytes, u32 logical_bs)
+{
+	return bytes && !(bytes % logical_bs) && bytes <= (u64)LLONG_MAX;
+}
+
+/* Most hardware queues a device may have: one per possible CPU. */
+unsigned int azb_max_queues(void)
+{
+	return min_t(unsigned int, num_possible_cpus(), AZBUSE_MAX_QUEUES);
+}
+
 /* Validates ADD parameters and fills in defaults. */
 int azb_dev_check_params(struct azbuse_dev_info *info)
 {
@@ -85,8 +100,7 @@ int azb_dev_check_params(struct azbuse_dev_info *info)
 	    info->physical_bs > 65536 || !is_power_of_2(info->physical_bs))
 		return -EINVAL;
 
-	if (!info->dev_bytes || info->dev_bytes % info->logical_bs ||
-	    info->dev_bytes >> SECTOR_SHIFT > (u64)(sector_t)-1 >> 1)
+	if (!azb_dev_size_ok(info->dev_bytes, info->logical_bs))
 		return -EINVAL;
 
 	if (!info->max_io_bytes)
@@ -97,11 +111,13 @@ int azb_dev_check_params(struct azbuse_dev_info *info)
 	    info->max_io_bytes < info->physical_bs)
 		return -EINVAL;
 
+	/*
+	 * Possible CPUs, not CPU ids: with sparse ids, queues beyond them
+	 * would get no CPUs and no tags from blk-mq.
+	 */
 	if (!info->nr_queues)
-		info->nr_queues = min_t(unsigned int, nr_cpu_ids,
-					AZBUSE_MAX_QUEUES);
-	if (info->nr_queues > min_t(unsigned int, nr_cpu_ids,
-				    AZBUSE_MAX_QUEUES))
+		info->nr_queues = azb_max_queues();
+	if (info->nr_queues > azb_max_queues())
 		return -EINVAL;
 	if (!info->queue_depth)
 		info->queue_depth = AZBUSE_DEF_DEPTH;
@@ -160,13 +176,22 @@ static void azb_dev_grace_expired(struct work_struct *work)
 {
 	struct azb_dev *dev = container_of(to_delayed_work(work),
 					   struct azb_dev, grace_work);
-	bool held;
 
 	mutex_lock(&dev->lock);
-	held = dev->held && !dev->removing;
-	dev->held = false;
-	if (held)
-		azb_dev_release_held(dev);
+	if (dev->held && !dev->removing) {
+		if (time_before(jiffies, dev->held_until)) {
+			/*
+			 * A run meant for an earlier hold (it was waiting for
+			 * the lock while a runtime recovered and died again):
+			 * this hold has time left.
+			 */
+			schedule_delayed_work(&dev->grace_work,
+					      dev->held_until - jiffies);
+		} else {
+			dev->held = false;
+			azb_dev_release_held(dev);
+		}
+	}
 	mutex_unlock(&dev->lock);
 }
 
@@ -175,19 +200,28 @@ static void azb_dev_release(struct device *d)
 	struct azb_dev *dev = container_of(d, struct azb_dev, cdev_dev);
 	unsigned int i;
 
-	for (i = 0; i < dev->nr_queues; i++)
+	for (i = 0; dev->queues && i < dev->nr_queues; i++)
 		azb_queue_free_ring(&dev->queues[i]);
-	kfree(dev->queues);
+	kvfree(dev->queues);
 	kfree(dev);
 }
 
-static int azb_dev_init_queues(struct azb_dev *dev)
+/*
+ * One struct azb_queue per hardware queue blk-mq gave the tag set (fewer
+ * than asked for in a kdump kernel).  nr_queues is set only once the array
+ * exists: the release function walks it.
+ */
+static int azb_dev_init_queues(struct azb_dev *dev, unsigned int nr)
 {
 	unsigned int i;
 
-	dev->queues = kcalloc(dev->nr_queues, sizeof(*dev->queues), GFP_KERNEL);
+	if (azb_fail_at(AZB_FAIL_QUEUES))
+		return -ENOMEM;
+	dev->queues = kvcalloc(nr, sizeof(*dev->queues), GFP_KERNEL);
 	if (!dev->queues)
 		return -ENOMEM;
+	dev->nr_queues = nr;
+	dev->info.nr_queues = nr;
 	for (i = 0; i < dev->nr_queues; i++) {
 		struct azb_queue *q = &dev->queues[i];
 
@@ -209,6 +243,8 @@ static int azb_dev_alloc_rings(struct azb_dev *dev)
 	unsigned long i;
 	int ret;
 
+	if (azb_fail_at(AZB_FAIL_RINGS))
+		return -ENOMEM;
 	queue_for_each_hw_ctx(dev->disk->queue, hctx, i) {
 		struct azb_queue *q = hctx->driver_data;
 
@@ -238,7 +274,7 @@ static int azb_dev_init_disk(struct azb_dev *dev)
 	int ret;
 
 	dev->set.ops = &azb_mq_ops;
-	dev->set.nr_hw_queues = dev->nr_queues;
+	dev->set.nr_hw_queues = info->nr_queues;
 	dev->set.queue_depth = info->queue_depth;
 	dev->set.numa_node = NUMA_NO_NODE;
 	dev->set.cmd_size = sizeof(struct azb_cmd);
@@ -248,6 +284,9 @@ static int azb_dev_init_disk(struct azb_dev *dev)
 	ret = blk_mq_alloc_tag_set(&dev->set);
 	if (ret)
 		return ret;
+	ret = azb_dev_init_queues(dev, dev->set.nr_hw_queues);
+	if (ret)
+		goto free_set;
 
 	disk = azb_alloc_disk(&dev->set, &lim, dev);
 	if (IS_ERR(disk)) {
@@ -300,7 +339,6 @@ int azb_dev_add(struct azbuse_dev_info *info)
 	mutex_init(&dev->lock);
 	INIT_DELAYED_WORK(&dev->grace_work, azb_dev_grace_expired);
 	dev->info = *info;
-	dev->nr_queues = info->nr_queues;
 
 	mutex_lock(&azb_devs_lock);
 	if (info->dev_id == AZBUSE_ID_ANY)
@@ -327,9 +365,6 @@ int azb_dev_add(struct azbuse_dev_info *info)
 	ret = dev_set_name(&dev->cdev_dev, "%s%u", AZBUSE_CHR_DEV_NAME, id);
 	if (ret)
 		goto put_dev;
-	ret = azb_dev_init_queues(dev);
-	if (ret)
-		goto put_dev;
 	ret = azb_dev_init_disk(dev);
 	if (ret)
 		goto put_dev;
@@ -346,7 +381,7 @@ int azb_dev_add(struct azbuse_dev_info *info)
 	 * usual BLKRRPART (partprobe, blockdev --rereadpt) works.
 	 */
 	set_bit(GD_SUPPRESS_PART_SCAN, &dev->disk->state);
-	ret = add_disk(dev->disk);
+	ret = azb_fail_at(AZB_FAIL_DISK) ? -ENOMEM : add_disk(dev->disk);
 	clear_bit(GD_SUPPRESS_PART_SCAN, &dev->disk->state);
 	if (ret)
 		goto del_cdev;
@@ -356,8 +391,9 @@ int azb_dev_add(struct azbuse_dev_info *info)
 	dev->info.blk_minor = dev->disk->first_minor;
 	dev->info.chr_major = MAJOR(dev->cdev_dev.devt);
 	dev->info.chr_minor = MINOR(dev->cdev_dev.devt);
-	mutex_unlock(&azb_devs_lock);
+	/* Under the lock: a REMOVE of this id may free dev once it drops. */
 	azb_dev_fill_info(dev, info);
+	mutex_unlock(&azb_devs_lock);
 	return 0;
 
 del_cdev:
@@ -456,21 +492,22 @@ int azb_dev_get_info(u32 id, struct azbuse_dev_info *info)
 	return dev ? 0 : -ENODEV;
 }
 
-int azb_dev_list(u32 __user *ids, u32 capacity, u32 *count)
+/*
+ * Fills ids (a kernel buffer of capacity entries) with the devices' ids;
+ * the caller copies them out after the lock is dropped.
+ */
+u32 azb_dev_list(u32 *ids, u32 capacity)
 {
 	struct azb_dev *dev;
 	u32 n = 0;
-	int id, ret = 0;
+	int id;
 
 	mutex_lock(&azb_devs_lock);
 	idr_for_each_entry(&azb_devs, dev, id) {
-		if (n < capacity && put_user((u32)id, ids + n)) {
-			ret = -EFAULT;
-			break;
-		}
+		if (n < capacity)
+			ids[n] = id;
 		n++;
 	}
 	mutex_unlock(&azb_devs_lock);
-	*count = n;
-	return ret;
+	return n;
 }

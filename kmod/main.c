@@ -8,6 +8,10 @@
 #include <linux/module.h>
 #include "azb.h"
 
+unsigned int azb_fail_add;
+module_param_named(fail_add, azb_fail_add, uint, 0600);
+MODULE_PARM_DESC(fail_add, "testing only: ADD steps to fail (1 queues, 2 rings, 4 disk)");
+
 int azb_blk_major;
 dev_t azb_chr_base;
 

@@ -2,16 +2,17 @@
 /*
  * Hardware queues: blk-mq ops, the per-queue ring and the data arena.
  *
- * queue_rq copies write data into the request's arena slot, writes an SQE
- * and publishes the SQ tail; the runtime's COMMIT reaps CQEs, copies read
- * data back and ends the requests.  Every value read from the shared ring
- * is untrusted: a bad CQE is refused and never ends a request that is not
- * the runtime's to end.
+ * queue_rq gives the request a free arena slot, copies write data into it,
+ * writes an SQE and publishes the SQ tail; the runtime's COMMIT reaps CQEs,
+ * copies read data back and ends the requests.  Every value read from the
+ * shared ring is untrusted: a bad CQE is refused and never ends a request
+ * that is not the runtime's to end, nor frees a slot the runtime still has.
  */
 #include <linux/eventfd.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include "azb.h"
@@ -53,9 +54,73 @@ static u32 azb_req_flags(const struct request *rq)
 	return out;
 }
 
-static void *azb_slot(struct azb_queue *q, unsigned int tag)
+static void *azb_slot_data(struct azb_queue *q, unsigned int slot)
 {
-	return q->arena + (size_t)tag * q->dev->info.max_io_bytes;
+	return q->arena.addr + (size_t)slot * q->dev->info.max_io_bytes;
+}
+
+/*
+ * Takes a free slot: the tag's own when it is free (always, unless a
+ * request that had it was ended while the runtime kept it), else any.
+ */
+static int azb_slot_get(struct azb_queue *q, unsigned int tag)
+{
+	unsigned int s;
+
+	if (!test_and_set_bit_lock(tag, q->slot_map))
+		return tag;
+	for (;;) {
+		s = find_first_zero_bit(q->slot_map, q->depth);
+		if (s >= q->depth)
+			return -1;
+		if (!test_and_set_bit_lock(s, q->slot_map))
+			return s;
+	}
+}
+
+/* Frees a slot nobody owns any more (owner already 0). */
+static void azb_slot_put(struct azb_queue *q, unsigned int slot)
+{
+	clear_bit_unlock(slot, q->slot_map);
+}
+
+/*
+ * Takes a live request from the runtime and leaves the runtime its slot:
+ * true if this caller (timeout, abort, requeue) must end the request.
+ */
+static bool azb_slot_orphan(struct azb_queue *q, unsigned int slot, u32 gen)
+{
+	if (!gen || (gen & AZB_SLOT_ORPHAN) || slot >= q->depth)
+		return false;
+	if (atomic_cmpxchg(&q->slots[slot].owner, gen,
+			   gen | AZB_SLOT_ORPHAN) != gen)
+		return false;
+	atomic_inc(&q->nr_orphans);
+	return true;
+}
+
+/* Status for a CQE's negative result: only what a disk may report. */
+static blk_status_t azb_cqe_status(int res)
+{
+	switch (res) {
+	case -ENOSPC:
+		return BLK_STS_NOSPC;
+	case -EOPNOTSUPP:
+		return BLK_STS_NOTSUPP;
+	case -ETIMEDOUT:
+		return BLK_STS_TIMEOUT;
+	case -ENOLINK:
+		return BLK_STS_TRANSPORT;
+	case -ENODATA:
+		return BLK_STS_MEDIUM;
+	case -EILSEQ:
+		return BLK_STS_PROTECTION;
+	case -EREMOTEIO:
+		return BLK_STS_TARGET;
+	default:
+		/* EBUSY, ENOMEM and the like would read as "retry later". */
+		return BLK_STS_IOERR;
+	}
 }
 
 static void azb_copy_to_slot(struct request *rq, void *slot)
@@ -102,9 +167,9 @@ static void azb_queue_kick(struct azb_queue *q)
 	 * again; the entry then waits for the engine's next completion or
 	 * the end of the runtime's sleep.
 	 */
-	if (q->wake && READ_ONCE(q->hdr->engine_wait.val) &&
+	if (q->arena.wake && READ_ONCE(q->hdr->engine_wait.val) &&
 	    eventfd_signal_allowed())
-		azb_eventfd_signal(q->wake);
+		azb_eventfd_signal(q->arena.wake);
 }
 
 static blk_status_t azb_queue_rq(struct blk_mq_hw_ctx *hctx,
@@ -117,6 +182,7 @@ static blk_status_t azb_queue_rq(struct blk_mq_hw_ctx *hctx,
 	unsigned int bytes = blk_rq_bytes(rq);
 	unsigned int max_bytes = info->max_io_bytes;
 	struct azbuse_sqe *sqe;
+	int slot;
 	u8 op;
 
 	switch (req_op(rq)) {
@@ -158,9 +224,22 @@ static blk_status_t azb_queue_rq(struct blk_mq_hw_ctx *hctx,
 	if (bytes > max_bytes || rq->tag >= q->depth)
 		return BLK_STS_IOERR;
 
+	slot = azb_slot_get(q, rq->tag);
+	if (slot < 0) {
+		/*
+		 * Every slot is in use and some by requests already ended
+		 * (orphans): wait for the runtime to answer for one (COMMIT
+		 * runs the queue then), unless it holds every slot that way.
+		 */
+		if (atomic_read(&q->nr_orphans) >= q->depth)
+			return BLK_STS_IOERR;
+		return BLK_STS_RESOURCE;
+	}
+	cmd->gen = 0;	/* not published: the timeout handler leaves it */
+	cmd->slot = slot;
 	blk_mq_start_request(rq);
 	if (op == AZBUSE_OP_WRITE)
-		azb_copy_to_slot(rq, azb_slot(q, rq->tag));
+		azb_copy_to_slot(rq, azb_slot_data(q, slot));
 
 	spin_lock(&q->sq_lock);
 	/*
@@ -171,17 +250,22 @@ static blk_status_t azb_queue_rq(struct blk_mq_hw_ctx *hctx,
 	if (AZBUSE_RING_USED(READ_ONCE(q->hdr->sq_head.val), q->sq_tail) >=
 	    q->entries) {
 		spin_unlock(&q->sq_lock);
+		azb_slot_put(q, slot);
 		return BLK_STS_IOERR;
 	}
-	if (!++q->gen)
-		++q->gen;	/* 0 means "not owned" */
+	q->gen = (q->gen + 1) & ~AZB_SLOT_ORPHAN;
+	if (!q->gen)
+		q->gen = 1;	/* 0 means "not owned" */
 	cmd->status = BLK_STS_OK;
-	atomic_set(&cmd->owner, q->gen);
+	cmd->gen = q->gen;
+	q->slots[slot].rq = rq;
+	/* Whoever claims the generation sees rq. */
+	atomic_set_release(&q->slots[slot].owner, q->gen);
 
 	sqe = &q->sq[AZBUSE_RING_SLOT(q->sq_tail, q->entries)];
 	sqe->op = op;
 	sqe->__pad0 = 0;
-	sqe->tag = rq->tag;
+	sqe->tag = slot;
 	sqe->flags = azb_req_flags(rq);
 	/* A flush has no position (blk-mq leaves it at -1). */
 	sqe->sector = op == AZBUSE_OP_FLUSH ? 0 : blk_rq_pos(rq);
@@ -190,9 +274,9 @@ static blk_status_t azb_queue_rq(struct blk_mq_hw_ctx *hctx,
 	sqe->ioprio = req_get_ioprio(rq);
 	sqe->__pad1 = 0;
 	sqe->__pad2 = 0;
-	q->sq_tail++;
 	/* The runtime reads the SQE only after it sees this tail. */
-	smp_store_release(&q->hdr->sq_tail.val, q->sq_tail);
+	smp_store_release(&q->hdr->sq_tail.val, q->sq_tail + 1);
+	WRITE_ONCE(q->sq_tail, q->sq_tail + 1);
 	spin_unlock(&q->sq_lock);
 
 	if (bd->last)
@@ -205,27 +289,29 @@ static void azb_commit_rqs(struct blk_mq_hw_ctx *hctx)
 	azb_queue_kick(hctx->driver_data);
 }
 
-/* Takes the request from the runtime; true if this caller must end it. */
-static bool azb_cmd_claim(struct azb_cmd *cmd, u32 gen)
-{
-	return gen && atomic_cmpxchg(&cmd->owner, gen, 0) == gen;
-}
-
-/* Ends a request this caller claimed (abort, timeout). */
+/* Ends a request this caller took from the runtime (abort, timeout). */
 static void azb_complete_rq(struct request *rq)
 {
 	blk_mq_end_request(rq, azb_cmd(rq)->status);
 }
 
+/*
+ * The runtime has not answered in time.  The request fails with EIO, but
+ * its slot stays the runtime's until the runtime's CQE for it arrives: the
+ * engine may still be reading or writing those bytes, and the tag is
+ * reused at once.
+ */
 static enum blk_eh_timer_return azb_timeout(struct request *rq)
 {
+	struct azb_queue *q = rq->mq_hctx->driver_data;
 	struct azb_cmd *cmd = azb_cmd(rq);
 
-	if (azb_cmd_claim(cmd, atomic_read(&cmd->owner))) {
-		/* EIO, not ETIMEDOUT: what applications expect from a disk. */
-		cmd->status = BLK_STS_IOERR;
-		blk_mq_complete_request(rq);
-	}
+	if (!azb_slot_orphan(q, cmd->slot, READ_ONCE(cmd->gen)))
+		/* Not published yet, or being completed by someone else. */
+		return BLK_EH_RESET_TIMER;
+	/* EIO, not ETIMEDOUT: what applications expect from a disk. */
+	cmd->status = BLK_STS_IOERR;
+	blk_mq_complete_request(rq);
 	return BLK_EH_DONE;
 }
 
@@ -251,11 +337,17 @@ const struct blk_mq_ops azb_mq_ops = {
 /*
  * The ring is built from single pages on the queue's node: no high-order
  * allocation for deep queues, and vm_insert_page() lets the mapping hold
- * its own page references.
+ * its own page references.  The slot table goes on the same node.
  */
 int azb_queue_alloc_ring(struct azb_queue *q)
 {
 	unsigned int i;
+
+	q->slots = kvzalloc_node(array_size(q->depth, sizeof(*q->slots)),
+				 GFP_KERNEL, q->node);
+	q->slot_map = bitmap_zalloc_node(q->depth, GFP_KERNEL, q->node);
+	if (!q->slots || !q->slot_map)
+		goto fail;
 
 	q->entries = roundup_pow_of_two(q->depth) * 2;
 	q->sq_off = ALIGN(sizeof(struct azbuse_ring_hdr), SMP_CACHE_BYTES);
@@ -267,7 +359,7 @@ int azb_queue_alloc_ring(struct azb_queue *q)
 	q->ring_pages = kcalloc_node(q->ring_nr_pages, sizeof(*q->ring_pages),
 				     GFP_KERNEL, q->node);
 	if (!q->ring_pages)
-		return -ENOMEM;
+		goto fail;
 	for (i = 0; i < q->ring_nr_pages; i++) {
 		q->ring_pages[i] = alloc_pages_node(q->node,
 						    GFP_KERNEL | __GFP_ZERO, 0);
@@ -298,119 +390,228 @@ void azb_queue_free_ring(struct azb_queue *q)
 			__free_page(q->ring_pages[i]);
 	kfree(q->ring_pages);
 	q->ring_pages = NULL;
+	kvfree(q->slots);
+	q->slots = NULL;
+	bitmap_free(q->slot_map);
+	q->slot_map = NULL;
 }
 
-static void azb_release_arena(struct azb_queue *q)
+/*
+ * Arena memory must be anonymous, shmem or hugetlb.  Pinning a regular
+ * file's page-cache pages for writing leaves them dirtied behind the
+ * filesystem's back (6.5 and later refuse it in GUP; 6.1 does not).
+ * Checked on the pinned pages themselves, so no remap can slip past.
+ */
+static bool azb_arena_pages_ok(struct page **pages, unsigned long nr)
 {
-	if (q->arena)
-		vunmap(q->arena);
-	if (q->arena_pages)
-		unpin_user_pages_dirty_lock(q->arena_pages, q->arena_nr_pages,
-					    true);
-	kvfree(q->arena_pages);
-	q->arena = NULL;
-	q->arena_pages = NULL;
-	q->arena_nr_pages = 0;
+	struct folio *last = NULL;
+	unsigned long i;
+
+	for (i = 0; i < nr; i++) {
+		struct folio *folio = page_folio(pages[i]);
+		struct address_space *mapping;
+
+		if (folio == last)
+			continue;
+		last = folio;
+		if (folio_test_anon(folio) || PageHuge(pages[i]))
+			continue;
+		mapping = folio_mapping(folio);
+		if (!mapping || !shmem_mapping(mapping))
+			return false;
+		cond_resched();
+	}
+	return true;
 }
 
-/* Called with q->lock held and queue_rq unable to run on this queue. */
-int azb_queue_attach(struct azb_queue *q, u64 addr, u64 bytes, int wake_fd)
+void azb_arena_put(struct azb_arena *a)
+{
+	if (a->addr)
+		vunmap(a->addr);
+	if (a->pages && a->nr_pages)
+		unpin_user_pages_dirty_lock(a->pages, a->nr_pages, true);
+	kvfree(a->pages);
+	if (a->mm) {
+		account_locked_vm(a->mm, a->nr_pages, false);
+		mmdrop(a->mm);
+	}
+	if (a->wake)
+		eventfd_ctx_put(a->wake);
+	memset(a, 0, sizeof(*a));
+}
+
+/*
+ * Everything ATTACH does that can sleep or fault, with no lock held and no
+ * queue quiesced: checks, charges RLIMIT_MEMLOCK (as io_uring does for its
+ * registered buffers), pins and maps the arena and takes the wake_fd.
+ */
+int azb_arena_get(struct azb_queue *q, struct azb_arena *a, u64 addr,
+		  u64 bytes, int wake_fd)
 {
 	u64 want = (u64)q->depth * q->dev->info.max_io_bytes;
 	unsigned long nr = want >> PAGE_SHIFT;
 	long pinned;
 	int ret;
 
-	if (q->attached)
-		return -EBUSY;
+	memset(a, 0, sizeof(*a));
 	if (bytes != want)
 		return -EINVAL;
 	if (!addr || !PAGE_ALIGNED(addr) || addr + bytes < addr)
 		return -EINVAL;
 
-	q->arena_pages = kvcalloc(nr, sizeof(*q->arena_pages), GFP_KERNEL);
-	if (!q->arena_pages)
-		return -ENOMEM;
-	pinned = pin_user_pages_fast(addr, nr, FOLL_WRITE | FOLL_LONGTERM,
-				     q->arena_pages);
-	if (pinned != nr) {
-		if (pinned > 0)
-			unpin_user_pages(q->arena_pages, pinned);
-		kvfree(q->arena_pages);
-		q->arena_pages = NULL;
-		return pinned < 0 ? pinned : -EFAULT;
-	}
-	q->arena_nr_pages = nr;
-	q->arena = vmap(q->arena_pages, nr, VM_MAP, PAGE_KERNEL);
-	if (!q->arena) {
+	ret = account_locked_vm(current->mm, nr, true);
+	if (ret)
+		return ret;
+	a->mm = current->mm;
+	mmgrab(a->mm);
+	a->pages = kvcalloc(nr, sizeof(*a->pages), GFP_KERNEL);
+	if (!a->pages) {
 		ret = -ENOMEM;
 		goto fail;
 	}
-
+	a->nr_pages = nr;
+	pinned = pin_user_pages_fast(addr, nr, FOLL_WRITE | FOLL_LONGTERM,
+				     a->pages);
+	if (pinned != nr) {
+		if (pinned > 0)
+			unpin_user_pages(a->pages, pinned);
+		kvfree(a->pages);
+		a->pages = NULL;
+		ret = pinned < 0 ? pinned : -EFAULT;
+		goto fail;
+	}
+	if (!azb_arena_pages_ok(a->pages, nr)) {
+		ret = -EINVAL;
+		goto fail;
+	}
+	a->addr = vmap(a->pages, nr, VM_MAP, PAGE_KERNEL);
+	if (!a->addr) {
+		ret = -ENOMEM;
+		goto fail;
+	}
 	if (wake_fd >= 0) {
-		q->wake = eventfd_ctx_fdget(wake_fd);
-		if (IS_ERR(q->wake)) {
-			ret = PTR_ERR(q->wake);
-			q->wake = NULL;
+		a->wake = eventfd_ctx_fdget(wake_fd);
+		if (IS_ERR(a->wake)) {
+			ret = PTR_ERR(a->wake);
+			a->wake = NULL;
 			goto fail;
 		}
 	}
-	/* A new runtime starts from an empty ring. */
-	memset(q->hdr, 0, sizeof(*q->hdr));
-	q->sq_tail = 0;
-	q->cq_head = 0;
-	/* queue_rq sees the arena and the reset ring before attached. */
-	smp_store_release(&q->attached, true);
 	return 0;
 fail:
-	azb_release_arena(q);
+	azb_arena_put(a);
 	return ret;
 }
 
 /*
- * Drops the runtime's wake_fd.  queue_rq and commit_rqs read q->wake
- * without a lock, so only with them unable to run on this queue.
+ * Called with q->lock held.  No quiesce is needed: queue_rq touches the
+ * ring, slots and arena only after it reads attached, which is stored last.
+ */
+int azb_queue_attach(struct azb_queue *q, struct azb_arena *a)
+{
+	if (q->attached)
+		return -EBUSY;
+	q->arena = *a;
+	memset(a, 0, sizeof(*a));
+	/* A new runtime starts from an empty ring and free slots. */
+	memset(q->hdr, 0, sizeof(*q->hdr));
+	WRITE_ONCE(q->sq_tail, 0);
+	q->cq_head = 0;
+	/* queue_rq sees the arena and the reset ring before attached. */
+	smp_store_release(&q->attached, true);
+	return 0;
+}
+
+/*
+ * Drops the runtime's wake_fd.  queue_rq and commit_rqs read it without a
+ * lock, so only with them unable to run on this queue.
  */
 void azb_queue_put_wake(struct azb_queue *q)
 {
-	if (q->wake) {
-		eventfd_ctx_put(q->wake);
-		q->wake = NULL;
+	if (q->arena.wake) {
+		eventfd_ctx_put(q->arena.wake);
+		q->arena.wake = NULL;
 	}
 }
 
-/* Called with q->lock held and queue_rq unable to run on this queue. */
+/* Ring flags are set and cleared atomically: DEAD must never be lost. */
+void azb_ring_set_flag(struct azb_queue *q, u32 flag)
+{
+	u32 *p = &q->hdr->flags.val, old = READ_ONCE(*p);
+
+	while (!(old & flag)) {
+		u32 seen = cmpxchg(p, old, old | flag);
+
+		if (seen == old)
+			break;
+		old = seen;
+	}
+}
+
+void azb_ring_clear_flag(struct azb_queue *q, u32 flag)
+{
+	u32 *p = &q->hdr->flags.val, old = READ_ONCE(*p);
+
+	while (old & flag) {
+		u32 seen = cmpxchg(p, old, old & ~flag);
+
+		if (seen == old)
+			break;
+		old = seen;
+	}
+}
+
+/*
+ * Called with q->lock held, queue_rq unable to run on this queue and every
+ * request the runtime held already taken back: the slots are all free again.
+ */
 void azb_queue_detach(struct azb_queue *q)
 {
+	unsigned int i;
+
 	WRITE_ONCE(q->attached, false);
-	azb_release_arena(q);
-	azb_queue_put_wake(q);
-	WRITE_ONCE(q->hdr->flags.val, AZBUSE_RING_DEAD);
+	azb_arena_put(&q->arena);
+	for (i = 0; i < q->depth; i++)
+		atomic_set(&q->slots[i].owner, 0);
+	bitmap_zero(q->slot_map, q->depth);
+	atomic_set(&q->nr_orphans, 0);
+	azb_ring_set_flag(q, AZBUSE_RING_DEAD);
 	wake_up_all(&q->wait);
 }
 
-/* One CQE: false if the runtime sent something that is not its to end. */
-static bool azb_complete_one(struct azb_queue *q, const struct azbuse_cqe *c)
+/*
+ * One CQE: false if the runtime sent something that is not its to end.
+ * *freed is set when the CQE gave back the slot of a request already ended.
+ */
+static bool azb_complete_one(struct azb_queue *q, const struct azbuse_cqe *c,
+			     bool *freed)
 {
 	unsigned int lbs = q->dev->info.logical_bs;
-	struct azb_cmd *cmd;
+	struct azb_slot *sl;
 	struct request *rq;
 	unsigned int bytes;
 	int res = c->result;
 	bool ok = true;
 
-	if (c->tag >= q->depth)
+	if (c->tag >= q->depth || !c->gen || (c->gen & AZB_SLOT_ORPHAN))
 		return false;
-	rq = blk_mq_tag_to_rq(q->hctx->tags, c->tag);
-	if (!rq)
-		return false;
-	cmd = azb_cmd(rq);
-	if (!azb_cmd_claim(cmd, c->gen))
-		return false;
-
+	sl = &q->slots[c->tag];
+	if (atomic_cmpxchg(&sl->owner, c->gen, 0) != c->gen) {
+		/* The late answer for a request that was ended without it. */
+		if (atomic_cmpxchg(&sl->owner, c->gen | AZB_SLOT_ORPHAN, 0) !=
+		    (c->gen | AZB_SLOT_ORPHAN))
+			return false;
+		azb_slot_put(q, c->tag);
+		atomic_dec(&q->nr_orphans);
+		*freed = true;
+		return true;
+	}
+	/* Claimed: the request is live and only this caller may end it. */
+	rq = sl->rq;
 	bytes = req_op(rq) == REQ_OP_FLUSH ? 0 : blk_rq_bytes(rq);
 	if (res < 0) {
-		blk_mq_end_request(rq, errno_to_blk_status(res));
+		azb_slot_put(q, c->tag);
+		blk_mq_end_request(rq, azb_cqe_status(res));
 		return true;
 	}
 	if (res > bytes) {
@@ -420,7 +621,9 @@ static bool azb_complete_one(struct azb_queue *q, const struct azbuse_cqe *c)
 	}
 	res = round_down(res, lbs);
 	if (req_op(rq) == REQ_OP_READ && res)
-		azb_copy_from_slot(rq, azb_slot(q, c->tag), res);
+		azb_copy_from_slot(rq, azb_slot_data(q, c->tag), res);
+	/* Free before ending: the tag's next request finds its own slot. */
+	azb_slot_put(q, c->tag);
 	if (res == bytes) {
 		blk_mq_end_request(rq, BLK_STS_OK);
 		return ok;
@@ -438,7 +641,7 @@ int azb_queue_reap(struct azb_queue *q)
 	/* CQEs up to the tail the runtime published are fully written. */
 	u32 tail = smp_load_acquire(&q->hdr->cq_tail.val);
 	u32 n = AZBUSE_RING_USED(q->cq_head, tail);
-	bool bad = false;
+	bool bad = false, freed = false;
 	u32 i;
 
 	if (n > q->entries) {
@@ -453,39 +656,54 @@ int azb_queue_reap(struct azb_queue *q)
 
 		memcpy(&c, &q->cq[AZBUSE_RING_SLOT(q->cq_head + i, q->entries)],
 		       sizeof(c));
-		if (!azb_complete_one(q, &c))
+		if (!azb_complete_one(q, &c, &freed))
 			bad = true;
+		/* Up to 8192 CQEs, each copying up to 1 MiB. */
+		if ((i & 63) == 63)
+			cond_resched();
 	}
 	q->cq_head = tail;
 	/* Slots before the head may be reused by the runtime. */
 	smp_store_release(&q->hdr->cq_head.val, tail);
+	/* A request may be waiting for a slot (BLK_STS_RESOURCE). */
+	if (freed)
+		blk_mq_run_hw_queue(q->hctx, true);
 	return bad ? -EINVAL : n;
 }
 
-static bool azb_abort_one(struct request *rq, void *data)
+/*
+ * Takes back every request the runtime holds on q.  Called with queue_rq
+ * quiesced and COMMIT shut out (attached false), so only the timeout
+ * handler may race, and the cmpxchg decides.
+ */
+static void azb_queue_take_back(struct azb_queue *q, bool requeue)
 {
-	struct azb_cmd *cmd = azb_cmd(rq);
+	unsigned int i;
 
-	if (azb_cmd_claim(cmd, atomic_read(&cmd->owner))) {
-		cmd->status = BLK_STS_IOERR;
-		blk_mq_complete_request(rq);
+	for (i = 0; q->slots && i < q->depth; i++) {
+		struct azb_slot *sl = &q->slots[i];
+		u32 gen = atomic_read(&sl->owner);
+		struct request *rq;
+
+		if (!azb_slot_orphan(q, i, gen))
+			continue;
+		rq = sl->rq;
+		if (requeue) {
+			blk_mq_requeue_request(rq, false);
+		} else {
+			azb_cmd(rq)->status = BLK_STS_IOERR;
+			blk_mq_complete_request(rq);
+		}
 	}
-	return true;
 }
 
 /* Fails every request the runtime holds; queue_rq must be quiesced. */
 void azb_dev_abort_inflight(struct azb_dev *dev)
 {
-	blk_mq_tagset_busy_iter(&dev->set, azb_abort_one, NULL);
-}
+	unsigned int i;
 
-static bool azb_requeue_one(struct request *rq, void *data)
-{
-	struct azb_cmd *cmd = azb_cmd(rq);
-
-	if (azb_cmd_claim(cmd, atomic_read(&cmd->owner)))
-		blk_mq_requeue_request(rq, false);
-	return true;
+	for (i = 0; i < dev->nr_queues; i++)
+		azb_queue_take_back(&dev->queues[i], false);
 }
 
 /*
@@ -494,5 +712,8 @@ static bool azb_requeue_one(struct request *rq, void *data)
  */
 void azb_dev_requeue_inflight(struct azb_dev *dev)
 {
-	blk_mq_tagset_busy_iter(&dev->set, azb_requeue_one, NULL);
+	unsigned int i;
+
+	for (i = 0; i < dev->nr_queues; i++)
+		azb_queue_take_back(&dev->queues[i], true);
 }

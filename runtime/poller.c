@@ -272,7 +272,13 @@ static unsigned int azb_take(struct azb_queue *q)
 		}
 		s = &q->slots[e.tag];
 		if (s->busy) {
-			azb_post_cqe(q, e.tag, e.gen, -EBUSY);
+			/*
+			 * The kernel gives a slot to no other request until its
+			 * CQE (AZBUSE_FEAT_ORPHAN_SLOTS): a broken one.  EIO,
+			 * never EBUSY, which reads as "try again" to the
+			 * block layer.
+			 */
+			azb_post_cqe(q, e.tag, e.gen, -EIO);
 			continue;
 		}
 		s->gen = e.gen;

@@ -9,6 +9,25 @@
  *                                 /dev/azbusecID while I/O runs on /dev/azbuseID
  *   azb-hostile stall ID          attach every queue, never complete anything
  *   azb-hostile unpriv ID         as user nobody: every entry point refused
+ *   azb-hostile lateread ID SECTOR
+ *                                 serve a 1-queue device from memory, but hold
+ *                                 the first READ at or past SECTOR beyond the
+ *                                 device's timeout, then answer it; until
+ *                                 SIGTERM.  Fails if its slot is given to
+ *                                 another request meanwhile or the late
+ *                                 answer is refused.
+ *   azb-hostile stale ID          serve a 1-queue device from memory and
+ *                                 commit stale CQEs (answered tags, old
+ *                                 generations) after every batch; until the
+ *                                 device goes away or SIGTERM
+ *   azb-hostile filearena ID FILE an arena on a shared mapping of FILE is
+ *                                 refused; one on a memfd is accepted
+ *   azb-hostile addrace N         ADD and REMOVE of one id racing, N rounds
+ *   azb-hostile uffdattach ID     attach queue 0 and serve it from memory;
+ *                                 attach queue 1 with an arena whose pages
+ *                                 a userfaultfd holds back, and while that
+ *                                 attach waits: I/O on queue 0 and control
+ *                                 ioctls still answer.  Then let it finish.
  *
  * Exits 0 when every check held, 1 otherwise (each failure printed).
  * The kernel's own log is checked by the test driver.
@@ -22,8 +41,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <linux/userfaultfd.h>
 #include <unistd.h>
 #include <linux/azbuse.h>
 
@@ -340,6 +364,29 @@ out:
 	free(mask);
 }
 
+/* SET_SIZE: sizes a loff_t cannot hold are refused; the device keeps its own. */
+static void set_size_boundaries(int fd)
+{
+	static const uint64_t bad[] = {
+		0, 511, 1ull << 63, ~0ull - 511, ~0ull,
+	};
+	struct azbuse_dev_info info = { .size = sizeof(info) };
+	struct azbuse_set_size ss = { .size = sizeof(ss) };
+	unsigned int k;
+
+	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		ss.dev_bytes = bad[k];
+		errno = 0;
+		EXPECT(ioctl(fd, AZBUSE_IOC_SET_SIZE, &ss) < 0 && errno == EINVAL,
+		       "SET_SIZE to %llu bytes: errno %d",
+		       (unsigned long long)bad[k], errno);
+	}
+	EXPECT(ioctl(fd, AZBUSE_IOC_GET_INFO, &info) == 0 &&
+	       info.dev_bytes > 0 && info.dev_bytes < (1ull << 40),
+	       "device size after refused SET_SIZE: %llu",
+	       (unsigned long long)info.dev_bytes);
+}
+
 static void chr_boundaries(int fd, uint16_t nr_queues)
 {
 	struct azbuse_queue_info qi = { .size = sizeof(qi), .qid = 0 };
@@ -425,6 +472,7 @@ static void chr_boundaries(int fd, uint16_t nr_queues)
 	       "attach of a read-only arena succeeded");
 	munmap(ro, qi.arena_bytes);
 	munmap(p, qi.arena_bytes + 4096);
+	set_size_boundaries(fd);
 }
 
 /* Plays a runtime that answers with garbage as often as with sense. */
@@ -565,6 +613,519 @@ static void cmd_unpriv(uint32_t id)
 	       "nobody attached a queue from a leaked fd: errno %d", errno);
 }
 
+/*
+ * A small memory-backed server on queue 0 of a 1-queue device, for the
+ * modes that must answer correctly while they misbehave in one way.
+ */
+struct mserver {
+	int fd;
+	struct qmap m;
+	struct azbuse_dev_info info;
+	unsigned char *ram;
+	struct azbuse_ring_hdr *h;
+	struct azbuse_sqe *sq;
+	struct azbuse_cqe *cq;
+	uint32_t sq_head, cq_tail;
+};
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void mserver_open(struct mserver *s, uint32_t id)
+{
+	struct sigaction sa = { .sa_handler = on_term };
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	memset(s, 0, sizeof(*s));
+	s->fd = open_chr(id);
+	s->info.size = sizeof(s->info);
+	if (ioctl(s->fd, AZBUSE_IOC_GET_INFO, &s->info) < 0 ||
+	    s->info.nr_queues != 1) {
+		fprintf(stderr, "azb-hostile: device %u: need one queue\n", id);
+		exit(1);
+	}
+	s->ram = calloc(1, s->info.dev_bytes);
+	if (!s->ram || attach(s->fd, 0, &s->m)) {
+		fprintf(stderr, "azb-hostile: cannot serve device %u\n", id);
+		exit(1);
+	}
+	s->h = s->m.ring;
+	s->sq = (void *)((char *)s->m.ring + s->m.qi.sq_off);
+	s->cq = (void *)((char *)s->m.ring + s->m.qi.cq_off);
+}
+
+static unsigned char *mserver_slot(struct mserver *s, uint16_t tag)
+{
+	return (unsigned char *)s->m.arena + (size_t)tag * s->m.qi.max_io_bytes;
+}
+
+static void mserver_post(struct mserver *s, uint16_t tag, uint32_t gen,
+			 int32_t res)
+{
+	struct azbuse_cqe *o = &s->cq[s->cq_tail & (s->m.qi.cq_entries - 1)];
+
+	o->tag = tag;
+	o->gen = gen;
+	o->result = res;
+	s->cq_tail++;
+	__atomic_store_n(&s->h->cq_tail.val, s->cq_tail, __ATOMIC_RELEASE);
+}
+
+/* Does what the SQE asks, on the slot it names; returns the result. */
+static int32_t mserver_do(struct mserver *s, const struct azbuse_sqe *e)
+{
+	uint64_t off = e->sector << 9;
+
+	if (e->op == AZBUSE_OP_FLUSH)
+		return 0;
+	if (e->tag >= s->m.qi.depth || off > s->info.dev_bytes ||
+	    e->nr_bytes > s->info.dev_bytes - off)
+		return -EINVAL;
+	if (e->op == AZBUSE_OP_READ)
+		memcpy(mserver_slot(s, e->tag), s->ram + off, e->nr_bytes);
+	else if (e->op == AZBUSE_OP_WRITE)
+		memcpy(s->ram + off, mserver_slot(s, e->tag), e->nr_bytes);
+	else
+		return -EOPNOTSUPP;
+	return e->nr_bytes;
+}
+
+/* The next SQE, or NULL; copied, as a runtime must. */
+static bool mserver_next(struct mserver *s, struct azbuse_sqe *e)
+{
+	uint32_t tail = __atomic_load_n(&s->h->sq_tail.val, __ATOMIC_ACQUIRE);
+
+	if (s->sq_head == tail)
+		return false;
+	*e = s->sq[s->sq_head & (s->m.qi.sq_entries - 1)];
+	s->sq_head++;
+	__atomic_store_n(&s->h->sq_head.val, s->sq_head, __ATOMIC_RELEASE);
+	return true;
+}
+
+/* COMMIT (waiting up to wait_ms if asked); the ioctl's result, errno kept. */
+static int mserver_commit(struct mserver *s, unsigned int wait_ms)
+{
+	struct azbuse_commit c = { .qid = 0 };
+
+	if (wait_ms) {
+		c.flags = AZBUSE_COMMIT_WAIT;
+		c.wait_ms = wait_ms;
+	}
+	return ioctl(s->fd, AZBUSE_IOC_COMMIT, &c);
+}
+
+static void cmd_lateread(uint32_t id, uint64_t hold_sector)
+{
+	struct mserver s;
+	struct azbuse_sqe e, held;
+	bool holding = false, landed = false;
+	unsigned long served = 0, reissued = 0;
+	double held_at = 0, hold_s;
+	int ret;
+
+	mserver_open(&s, id);
+	/* What the held READ carries: nothing a verify write ever wrote. */
+	memset(s.ram, 0xa5, s.info.dev_bytes);
+	/* Well past the timeout: blk-mq checks deadlines once a second or so. */
+	hold_s = s.info.timeout_ms / 1000.0 * 2 + 4;
+	printf("serving\n");
+	fflush(stdout);
+	while (!stop_flag) {
+		while (mserver_next(&s, &e)) {
+			if (!holding && !landed && e.op == AZBUSE_OP_READ &&
+			    e.sector >= hold_sector) {
+				held = e;
+				holding = true;
+				held_at = now_s();
+				printf("holding slot %u gen %u\n", e.tag, e.gen);
+				fflush(stdout);
+				continue;
+			}
+			if (holding && e.tag == held.tag) {
+				/*
+				 * The kernel gave the held slot to a new request.
+				 * An engine's late read lands now, over the new
+				 * request's bytes, as a real one would.
+				 */
+				reissued++;
+				memcpy(mserver_slot(&s, held.tag),
+				       s.ram + (held.sector << 9), held.nr_bytes);
+			}
+			mserver_post(&s, e.tag, e.gen, mserver_do(&s, &e));
+			served++;
+		}
+		if (holding && now_s() - held_at > hold_s) {
+			/* Answer the timed-out READ, as a slow engine does. */
+			memcpy(mserver_slot(&s, held.tag),
+			       s.ram + (held.sector << 9), held.nr_bytes);
+			if (mserver_commit(&s, 0) < 0 && errno == ENODEV)
+				break;
+			mserver_post(&s, held.tag, held.gen, held.nr_bytes);
+			ret = mserver_commit(&s, 0);
+			EXPECT(ret >= 0, "the late answer to the timed-out READ "
+			       "was refused: errno %d", errno);
+			holding = false;
+			landed = true;
+			printf("landed after %.1f s\n", now_s() - held_at);
+			fflush(stdout);
+			continue;
+		}
+		if (mserver_commit(&s, 50) < 0 && errno != EINTR) {
+			EXPECT(errno == ENODEV, "COMMIT: errno %d", errno);
+			break;
+		}
+	}
+	EXPECT(landed, "no READ past sector %llu came to hold",
+	       (unsigned long long)hold_sector);
+	EXPECT(!reissued, "the held slot went to %lu other requests "
+	       "while the runtime still had it", reissued);
+	printf("served %lu requests, held one, slot reissued %lu times\n",
+	       served, reissued);
+	close(s.fd);
+}
+
+static void cmd_stale(uint32_t id)
+{
+	struct mserver s;
+	struct azbuse_sqe e;
+	struct { uint16_t tag; uint32_t gen; } past[64];
+	unsigned long served = 0, stale = 0, k, n = 0;
+	int ret;
+
+	mserver_open(&s, id);
+	printf("serving\n");
+	fflush(stdout);
+	while (!stop_flag) {
+		while (mserver_next(&s, &e)) {
+			mserver_post(&s, e.tag, e.gen, mserver_do(&s, &e));
+			past[n++ % 64] = (typeof(past[0])){ e.tag, e.gen };
+			served++;
+		}
+		ret = mserver_commit(&s, 0);
+		if (ret < 0 && errno == ENODEV)
+			break;
+		EXPECT(ret >= 0, "COMMIT of good answers: errno %d", errno);
+		/* Answers again for requests already ended: all refused. */
+		for (k = 0; k < 8 && n; k++, stale++) {
+			typeof(past[0]) p = past[rnd() % (n < 64 ? n : 64)];
+
+			mserver_post(&s, p.tag, p.gen - (rnd() % 2), 4096);
+		}
+		ret = mserver_commit(&s, 20);
+		if (ret < 0 && errno == ENODEV)
+			break;
+		EXPECT(ret < 0 ? errno == EINVAL || errno == EINTR : !k,
+		       "stale answers: COMMIT returned %d errno %d", ret, errno);
+	}
+	printf("served %lu requests, committed %lu stale answers\n", served,
+	       stale);
+	close(s.fd);
+}
+
+static void cmd_filearena(uint32_t id, const char *path)
+{
+	struct azbuse_queue_info qi = { .size = sizeof(qi), .qid = 0 };
+	struct azbuse_queue_attach a = { .size = sizeof(a), .qid = 0 };
+	int fd = open_chr(id), ffd, mfd;
+	void *p;
+
+	if (ioctl(fd, AZBUSE_IOC_GET_QUEUE_INFO, &qi) < 0) {
+		perror("azb-hostile: QUEUE_INFO");
+		exit(1);
+	}
+	a.arena_bytes = qi.arena_bytes;
+	ffd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (ffd < 0 || ftruncate(ffd, qi.arena_bytes)) {
+		perror("azb-hostile: arena file");
+		exit(1);
+	}
+	p = mmap(NULL, qi.arena_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, ffd,
+		 0);
+	EXPECT(p != MAP_FAILED, "mmap of %s: %s", path, strerror(errno));
+	a.arena_addr = (uintptr_t)p;
+	errno = 0;
+	EXPECT(ioctl(fd, AZBUSE_IOC_ATTACH_QUEUE, &a) < 0 &&
+	       (errno == EINVAL || errno == EFAULT),
+	       "an arena on a shared mapping of %s was accepted (errno %d)",
+	       path, errno);
+	munmap(p, qi.arena_bytes);
+	close(ffd);
+
+	/* shmem is fine: the kernel tracks nothing there to get wrong. */
+	mfd = memfd_create("azb-arena", MFD_CLOEXEC);
+	if (mfd < 0 || ftruncate(mfd, qi.arena_bytes)) {
+		perror("azb-hostile: memfd");
+		exit(1);
+	}
+	p = mmap(NULL, qi.arena_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, mfd,
+		 0);
+	a.arena_addr = (uintptr_t)p;
+	EXPECT(p != MAP_FAILED && ioctl(fd, AZBUSE_IOC_ATTACH_QUEUE, &a) == 0,
+	       "an arena on a memfd was refused: %s", strerror(errno));
+	close(fd);
+	munmap(p, qi.arena_bytes);
+	close(mfd);
+}
+
+/* ADD and REMOVE of one id from two threads: each answer a sane one. */
+static unsigned long race_rounds;
+
+static void *race_remove(void *arg)
+{
+	int fd = open_ctl();
+	unsigned long i;
+
+	(void)arg;
+	for (i = 0; i < race_rounds * 4; i++) {
+		struct azbuse_dev_id d = { .size = sizeof(d), .dev_id = 77 };
+
+		errno = 0;
+		EXPECT(ioctl(fd, AZBUSE_CTL_REMOVE, &d) == 0 || errno == ENODEV,
+		       "REMOVE racing ADD: errno %d", errno);
+	}
+	close(fd);
+	return NULL;
+}
+
+static void cmd_addrace(unsigned long n)
+{
+	int fd = open_ctl();
+	pthread_t t;
+	unsigned long i, added = 0;
+
+	race_rounds = n;
+	pthread_create(&t, NULL, race_remove, NULL);
+	for (i = 0; i < n; i++) {
+		struct azbuse_dev_info info;
+
+		valid_info(&info);
+		info.dev_id = 77;
+		errno = 0;
+		if (ioctl(fd, AZBUSE_CTL_ADD, &info) == 0) {
+			added++;
+			EXPECT(info.dev_id == 77 && info.blk_major &&
+			       info.chr_major && info.size == sizeof(info),
+			       "ADD answered id %u majors %u/%u", info.dev_id,
+			       info.blk_major, info.chr_major);
+		} else {
+			EXPECT(errno == EEXIST, "ADD racing REMOVE: errno %d",
+			       errno);
+		}
+	}
+	pthread_join(t, NULL);
+	{
+		struct azbuse_dev_id d = { .size = sizeof(d), .dev_id = 77 };
+
+		ioctl(fd, AZBUSE_CTL_REMOVE, &d);
+	}
+	printf("%lu of %lu ADDs won the race\n", added, n);
+	close(fd);
+}
+
+/* uffdattach: the server of queue 0 runs in a thread until told to stop. */
+static volatile bool uffd_stop;
+
+static void *uffd_serve(void *arg)
+{
+	struct mserver *s = arg;
+	struct azbuse_sqe e;
+
+	while (!uffd_stop) {
+		while (mserver_next(s, &e))
+			mserver_post(s, e.tag, e.gen, mserver_do(s, &e));
+		if (mserver_commit(s, 20) < 0 && errno != EINTR)
+			break;
+	}
+	return NULL;
+}
+
+struct uffd_attach {
+	int fd;
+	struct azbuse_queue_attach a;
+	int ret, err;
+};
+
+static void *uffd_do_attach(void *arg)
+{
+	struct uffd_attach *u = arg;
+
+	u->ret = ioctl(u->fd, AZBUSE_IOC_ATTACH_QUEUE, &u->a);
+	u->err = errno;
+	return NULL;
+}
+
+/* Reads one block through queue 0: from a thread on one of its CPUs. */
+struct q0_read {
+	const char *path;
+	int cpu;
+	int ok;
+};
+
+static void *q0_reader(void *arg)
+{
+	struct q0_read *r = arg;
+	cpu_set_t set;
+	void *buf;
+	int fd;
+
+	CPU_ZERO(&set);
+	CPU_SET(r->cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	fd = open(r->path, O_RDONLY | O_DIRECT);
+	if (fd >= 0 && !posix_memalign(&buf, 4096, 4096)) {
+		r->ok = pread(fd, buf, 4096, 0) == 4096;
+		free(buf);
+	}
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+/* Waits up to secs for a thread to finish; false if it did not. */
+static bool join_within(pthread_t t, int secs)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += secs;
+	return pthread_timedjoin_np(t, NULL, &ts) == 0;
+}
+
+/* GET_INFO on the control device; state is left 0 if it failed. */
+static void *ctl_get_info(void *arg)
+{
+	struct azbuse_dev_info *info = arg;
+	int ctl = open_ctl();
+
+	if (ioctl(ctl, AZBUSE_CTL_GET_INFO, info) < 0)
+		info->state = 0;
+	close(ctl);
+	return NULL;
+}
+
+static void cmd_uffdattach(uint32_t id)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_copy cp = { 0 };
+	struct azbuse_queue_info qi = { .size = sizeof(qi), .qid = 0 };
+	struct azbuse_dev_info info = { .size = sizeof(info) };
+	struct uffd_attach u = { .ret = -1 };
+	struct q0_read r = { 0 };
+	struct pollfd pfd;
+	struct mserver s;
+	pthread_t server, att, reader, ctl_t;
+	uint64_t mask[16] = { 0 };
+	char blk[64];
+	void *arena, *zeros;
+	int uffd, c;
+
+	memset(&s, 0, sizeof(s));
+	s.fd = open_chr(id);
+	s.info.size = sizeof(s.info);
+	if (ioctl(s.fd, AZBUSE_IOC_GET_INFO, &s.info) < 0 ||
+	    s.info.nr_queues != 2) {
+		fprintf(stderr, "azb-hostile: device %u: need two queues\n", id);
+		exit(1);
+	}
+	s.ram = calloc(1, s.info.dev_bytes);
+	if (!s.ram || attach(s.fd, 0, &s.m)) {
+		fprintf(stderr, "azb-hostile: cannot serve queue 0\n");
+		exit(1);
+	}
+	s.h = s.m.ring;
+	s.sq = (void *)((char *)s.m.ring + s.m.qi.sq_off);
+	s.cq = (void *)((char *)s.m.ring + s.m.qi.cq_off);
+	pthread_create(&server, NULL, uffd_serve, &s);
+
+	/* Queue 1's arena: no page until the fault handler says so. */
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api)) {
+		perror("azb-hostile: userfaultfd");
+		exit(1);
+	}
+	arena = mmap(NULL, s.m.qi.arena_bytes, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	reg.range.start = (uintptr_t)arena;
+	reg.range.len = s.m.qi.arena_bytes;
+	if (arena == MAP_FAILED || ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		perror("azb-hostile: UFFDIO_REGISTER");
+		exit(1);
+	}
+	u.fd = s.fd;
+	u.a.size = sizeof(u.a);
+	u.a.qid = 1;
+	u.a.arena_addr = (uintptr_t)arena;
+	u.a.arena_bytes = s.m.qi.arena_bytes;
+	pthread_create(&att, NULL, uffd_do_attach, &u);
+	pfd.fd = uffd;
+	pfd.events = POLLIN;
+	EXPECT(poll(&pfd, 1, 10000) == 1, "queue 1's attach never faulted");
+	printf("queue 1's attach waits on a page fault\n");
+	fflush(stdout);
+
+	/* Meanwhile the control device answers... */
+	info.dev_id = id;
+	pthread_create(&ctl_t, NULL, ctl_get_info, &info);
+	EXPECT(join_within(ctl_t, 20) && info.state,
+	       "GET_INFO did not answer while an attach waits");
+	/* ...and queue 0 serves I/O. */
+	qi.cpus_ptr = (uintptr_t)mask;
+	qi.cpus_bytes = sizeof(mask);
+	EXPECT(ioctl(s.fd, AZBUSE_IOC_GET_QUEUE_INFO, &qi) == 0,
+	       "QUEUE_INFO while an attach waits: errno %d", errno);
+	for (c = 0; c < 1024 && !(mask[c / 64] & (1ull << (c % 64))); c++)
+		;
+	snprintf(blk, sizeof(blk), "/dev/azbuse%u", id);
+	r.path = blk;
+	r.cpu = c;
+	pthread_create(&reader, NULL, q0_reader, &r);
+	EXPECT(join_within(reader, 20) && r.ok,
+	       "a read on queue 0 (CPU %d) while queue 1's attach waits "
+	       "did not complete", c);
+	printf("queue 0 served a read on CPU %d meanwhile\n", c);
+
+	/*
+	 * Let the attach finish: every page of the arena, copied in (a zero
+	 * page would have to be broken for the pin's write on top).
+	 */
+	zeros = calloc(1, s.m.qi.arena_bytes);
+	cp.dst = (uintptr_t)arena;
+	cp.src = (uintptr_t)zeros;
+	cp.len = s.m.qi.arena_bytes;
+	EXPECT(zeros && (ioctl(uffd, UFFDIO_COPY, &cp) == 0 || errno == EEXIST),
+	       "UFFDIO_COPY: errno %d", errno);
+	free(zeros);
+	EXPECT(join_within(att, 30), "queue 1's attach did not finish");
+	/*
+	 * 6.1's long-term GUP faults without FAULT_FLAG_ALLOW_RETRY's retry
+	 * path: once the fault is resolved, the pin fails with EFAULT.
+	 */
+	EXPECT(u.ret == 0 || u.err == EFAULT,
+	       "queue 1's attach failed: errno %d", u.err);
+	printf("queue 1's attach %s\n", u.ret == 0 ? "succeeded" :
+	       "failed with EFAULT once the fault was resolved");
+	uffd_stop = true;
+	pthread_join(server, NULL);
+	close(s.fd);
+	close(uffd);
+}
+
 static unsigned long num(const char *s)
 {
 	char *end;
@@ -589,9 +1150,22 @@ int main(int argc, char **argv)
 		cmd_stall(num(argv[2]));
 	} else if (argc == 3 && !strcmp(argv[1], "unpriv")) {
 		cmd_unpriv(num(argv[2]));
+	} else if (argc == 4 && !strcmp(argv[1], "lateread")) {
+		rng = 1;
+		cmd_lateread(num(argv[2]), num(argv[3]));
+	} else if (argc == 3 && !strcmp(argv[1], "stale")) {
+		rng = 7;
+		cmd_stale(num(argv[2]));
+	} else if (argc == 4 && !strcmp(argv[1], "filearena")) {
+		cmd_filearena(num(argv[2]), argv[3]);
+	} else if (argc == 3 && !strcmp(argv[1], "addrace")) {
+		cmd_addrace(num(argv[2]));
+	} else if (argc == 3 && !strcmp(argv[1], "uffdattach")) {
+		cmd_uffdattach(num(argv[2]));
 	} else {
 		fprintf(stderr, "usage: azb-hostile ctl SEED N | chr ID SEED N | "
-			"stall ID | unpriv ID\n");
+			"stall ID | unpriv ID | lateread ID SECTOR | stale ID | "
+			"filearena ID FILE | addrace N | uffdattach ID\n");
 		return 2;
 	}
 	printf("azb-hostile %s: %d failures\n", argv[1], failures);

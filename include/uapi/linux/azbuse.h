@@ -23,10 +23,15 @@
  *   CQ: cq_entries x struct azbuse_cqe   runtime produces, kernel consumes
  *
  * Indices are free-running __u32; an index maps to slot (idx & (entries - 1))
- * and entries are powers of two.  Tag t of a queue owns bytes
- * [t * max_io_bytes, (t + 1) * max_io_bytes) of that queue's arena: the
+ * and entries are powers of two.  An SQE's tag names its arena slot: bytes
+ * [tag * max_io_bytes, (tag + 1) * max_io_bytes) of that queue's arena.  The
  * kernel copies write data there before publishing the SQE and copies read
- * data back from there when it reaps the CQE.
+ * data back from there when it reaps the CQE.  A slot belongs to the
+ * runtime from its SQE until the kernel reaps the CQE that answers it (same
+ * tag and gen), even when the request was ended without it (timeout): the
+ * kernel gives the slot to no other request before that CQE
+ * (AZBUSE_FEAT_ORPHAN_SLOTS), so a late answer is harmless and is counted
+ * as reaped, not refused.
  */
 #ifndef _UAPI_LINUX_AZBUSE_H
 #define _UAPI_LINUX_AZBUSE_H
@@ -150,6 +155,7 @@ struct azbuse_dev_list {
 #define AZBUSE_FEAT_QUEUE_CPUS	(1ULL << 8)	/* queue_info reports the queue's CPUs */
 #define AZBUSE_FEAT_RESIZE	(1ULL << 9)	/* AZBUSE_IOC_SET_SIZE */
 #define AZBUSE_FEAT_WAKE_FD	(1ULL << 10)	/* queue_attach.wake_fd */
+#define AZBUSE_FEAT_ORPHAN_SLOTS (1ULL << 11)	/* timed-out slots kept until answered */
 
 struct azbuse_features {
 	__u32	size;		/* sizeof(struct azbuse_features) */
@@ -191,7 +197,12 @@ struct azbuse_queue_info {
 	__u64	reserved[4];
 };
 
-/* Attach a queue: register its data arena (pinned until the device closes). */
+/*
+ * Attach a queue: register its data arena (pinned until the device closes,
+ * charged to RLIMIT_MEMLOCK unless the caller has CAP_IPC_LOCK).  The
+ * arena must be anonymous, shmem (memfd, MAP_SHARED|MAP_ANONYMOUS) or
+ * hugetlb memory: a regular file's pages are refused with EINVAL.
+ */
 struct azbuse_queue_attach {
 	__u32	size;		/* sizeof(struct azbuse_queue_attach) */
 	__u16	qid;
@@ -287,7 +298,7 @@ struct azbuse_set_size {
 struct azbuse_sqe {
 	__u8	op;		/* AZBUSE_OP_* */
 	__u8	__pad0;
-	__u16	tag;		/* arena slot; echo in the CQE */
+	__u16	tag;		/* arena slot (< depth); echo in the CQE */
 	__u32	flags;		/* AZBUSE_IO_F_* */
 	__u64	sector;		/* 512-byte units */
 	__u32	nr_bytes;	/* length; 0 for FLUSH */
