@@ -336,7 +336,7 @@ static long azb_ioc_set_size(struct azb_dev *dev, void __user *argp)
 	if (dev->removing || !dev->disk_added) {
 		ret = -ENODEV;
 	} else if (ss.dev_bytes != dev->info.dev_bytes) {
-		WRITE_ONCE(dev->info.dev_bytes, ss.dev_bytes);
+		dev->info.dev_bytes = ss.dev_bytes;
 		set_capacity_and_notify(dev->disk, ss.dev_bytes >> SECTOR_SHIFT);
 	}
 	mutex_unlock(&dev->lock);

@@ -150,8 +150,9 @@ int azb_dev_check_params(struct azbuse_dev_info *info)
 
 void azb_dev_fill_info(struct azb_dev *dev, struct azbuse_dev_info *info)
 {
-	*info = dev->info;
 	mutex_lock(&dev->lock);
+	/* Under the lock: SET_SIZE changes dev_bytes. */
+	*info = dev->info;
 	if (dev->removing)
 		info->state = AZBUSE_STATE_REMOVING;
 	else if (dev->held)
@@ -385,7 +386,9 @@ int azb_dev_add(struct azbuse_dev_info *info)
 	clear_bit(GD_SUPPRESS_PART_SCAN, &dev->disk->state);
 	if (ret)
 		goto del_cdev;
+	mutex_lock(&dev->lock);	/* the char device is open to runtimes */
 	dev->disk_added = true;
+	mutex_unlock(&dev->lock);
 
 	dev->info.blk_major = azb_blk_major;
 	dev->info.blk_minor = dev->disk->first_minor;

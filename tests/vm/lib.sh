@@ -177,6 +177,21 @@ azb_pollers() {
 	done
 }
 
+# azb_thread_states PID TID N SECONDS: the thread's scheduler state
+# (R running or runnable, S sleeping, ...) at N looks spread over SECONDS,
+# as one string ("RRRR", "SSSS").  What the thread does, not how much CPU
+# it got: a spinning thread is R even while it waits for a busy CPU.
+azb_thread_states() {
+	local i st out=
+	for ((i = 0; i < $3; i++)); do
+		read -r st </proc/"$1"/task/"$2"/stat || return 1
+		st=${st##*) }
+		out+=${st%% *}
+		sleep "$(echo "$4 / $3" | bc -l)"
+	done
+	echo "$out"
+}
+
 # azb_cpu_ticks PID TID: CPU time the thread has used (user + system), in
 # clock ticks.
 azb_cpu_ticks() {

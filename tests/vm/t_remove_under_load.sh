@@ -3,6 +3,7 @@
 # the kernel's memory use is back where it started: its objects to within
 # 2 MiB, its pages to within 64 MiB (less than 20 cycles of a leaked 16 MiB
 # arena; the measure itself moves by 15 MiB).
+# timeout: 1200
 source "$(dirname "$0")/lib.sh"
 azb_load
 sync; echo 3 >/proc/sys/vm/drop_caches

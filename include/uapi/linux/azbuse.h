@@ -5,7 +5,9 @@
  * The only header shared by the kernel module and userspace.  It follows the
  * kernel's uapi rules: fixed-width __u types, explicit padding, reserved
  * fields that must be zero, _IOC-encoded ioctl numbers, and a size field in
- * every setup struct so it can grow.
+ * every setup struct that must equal the struct's size.  The ioctl numbers
+ * encode that size too, so a struct does not grow in place: new fields come
+ * out of the reserved space (zero means "not used"), or with a new ioctl.
  *
  * Devices:
  *   /dev/azbusectl   control (misc device, CAP_SYS_ADMIN): ADD, REMOVE,
