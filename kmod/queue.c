@@ -534,31 +534,37 @@ void azb_queue_put_wake(struct azb_queue *q)
 	}
 }
 
-/* Ring flags are set and cleared atomically: DEAD must never be lost. */
-void azb_ring_set_flag(struct azb_queue *q, u32 flag)
+/*
+ * Ring flags are changed with cmpxchg, so the kernel's own updates never
+ * undo each other (COMMIT's NEED_WAKEUP must not erase detach's DEAD).
+ * The word is in the runtime's memory: a runtime that keeps rewriting it
+ * gets a few tries, not a kernel thread spinning on its behalf.
+ */
+static void azb_ring_update_flags(struct azb_queue *q, u32 set, u32 clear)
 {
 	u32 *p = &q->hdr->flags.val, old = READ_ONCE(*p);
+	unsigned int tries;
 
-	while (!(old & flag)) {
-		u32 seen = cmpxchg(p, old, old | flag);
+	for (tries = 0; tries < 16; tries++) {
+		u32 want = (old | set) & ~clear, seen;
 
+		if (want == old)
+			return;
+		seen = cmpxchg(p, old, want);
 		if (seen == old)
-			break;
+			return;
 		old = seen;
 	}
 }
 
+void azb_ring_set_flag(struct azb_queue *q, u32 flag)
+{
+	azb_ring_update_flags(q, flag, 0);
+}
+
 void azb_ring_clear_flag(struct azb_queue *q, u32 flag)
 {
-	u32 *p = &q->hdr->flags.val, old = READ_ONCE(*p);
-
-	while (old & flag) {
-		u32 seen = cmpxchg(p, old, old & ~flag);
-
-		if (seen == old)
-			break;
-		old = seen;
-	}
+	azb_ring_update_flags(q, 0, flag);
 }
 
 /*

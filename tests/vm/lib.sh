@@ -191,10 +191,3 @@ azb_thread_states() {
 	done
 	echo "$out"
 }
-
-# azb_cpu_ticks PID TID: CPU time the thread has used (user + system), in
-# clock ticks.
-azb_cpu_ticks() {
-	# The name in field 2 has no spaces (azbN-qM), so fields split plainly.
-	awk '{print $14 + $15}' /proc/"$1"/task/"$2"/stat
-}
