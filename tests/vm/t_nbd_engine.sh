@@ -6,6 +6,7 @@
 # load and started again: fio goes on and succeeds; killed for good: fio
 # fails once --reconnect runs out, and nothing hangs.  Then qemu-nbd as
 # the server: fio verify, and its file equals the device.
+# timeout: 600
 source "$(dirname "$0")/lib.sh"
 command -v nbdkit >/dev/null || skip "nbdkit is not installed (bash ci/deps.sh)"
 command -v qemu-nbd >/dev/null || skip "qemu-nbd is not installed (bash ci/deps.sh)"

@@ -7,6 +7,7 @@
 # (the default) and completes once it is back, or fails with op_timeout
 # and works again once it is back; the image resized under the device:
 # the device follows.
+# timeout: 900
 source "$(dirname "$0")/lib.sh"
 command -v ceph-mon >/dev/null && command -v ceph-osd >/dev/null &&
 	command -v rbd >/dev/null || skip "Ceph is not installed (bash ci/deps.sh)"
@@ -111,9 +112,9 @@ with rados.Rados(conffile=os.environ["CEPH_CONF"]) as c:
             img.resize(int(sys.argv[1]) << 20, allow_shrink=True)
 EOF
 }
-wait_size() {	# wait_size MIB: the device has that size within 30 s
+wait_size() {	# wait_size MIB: the device has that size within 120 s
 	local i
-	for ((i = 0; i < 300; i++)); do
+	for ((i = 0; i < 1200; i++)); do
 		[ "$(blockdev --getsize64 "$AZB_DEV")" = $(($1 << 20)) ] && return 0
 		sleep 0.1
 	done
