@@ -644,7 +644,8 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void mserver_open(struct mserver *s, uint32_t id)
+/* Serves queue 0 of device id, which must have nr_queues queues. */
+static void mserver_open(struct mserver *s, uint32_t id, unsigned int nr_queues)
 {
 	struct sigaction sa = { .sa_handler = on_term };
 
@@ -654,8 +655,9 @@ static void mserver_open(struct mserver *s, uint32_t id)
 	s->fd = open_chr(id);
 	s->info.size = sizeof(s->info);
 	if (ioctl(s->fd, AZBUSE_IOC_GET_INFO, &s->info) < 0 ||
-	    s->info.nr_queues != 1) {
-		fprintf(stderr, "azb-hostile: device %u: need one queue\n", id);
+	    s->info.nr_queues != nr_queues) {
+		fprintf(stderr, "azb-hostile: device %u: need %u queue(s)\n", id,
+			nr_queues);
 		exit(1);
 	}
 	s->ram = calloc(1, s->info.dev_bytes);
@@ -738,7 +740,7 @@ static void cmd_lateread(uint32_t id, uint64_t hold_sector)
 	double held_at = 0, hold_s;
 	int ret;
 
-	mserver_open(&s, id);
+	mserver_open(&s, id, 1);
 	/* What the held READ carries: nothing a verify write ever wrote. */
 	memset(s.ram, 0xa5, s.info.dev_bytes);
 	/* Well past the timeout: blk-mq checks deadlines once a second or so. */
@@ -807,7 +809,7 @@ static void cmd_stale(uint32_t id)
 	unsigned long served = 0, stale = 0, k, n = 0;
 	int ret;
 
-	mserver_open(&s, id);
+	mserver_open(&s, id, 1);
 	printf("serving\n");
 	fflush(stdout);
 	while (!stop_flag) {
@@ -1035,22 +1037,7 @@ static void cmd_uffdattach(uint32_t id)
 	void *arena, *zeros;
 	int uffd, c;
 
-	memset(&s, 0, sizeof(s));
-	s.fd = open_chr(id);
-	s.info.size = sizeof(s.info);
-	if (ioctl(s.fd, AZBUSE_IOC_GET_INFO, &s.info) < 0 ||
-	    s.info.nr_queues != 2) {
-		fprintf(stderr, "azb-hostile: device %u: need two queues\n", id);
-		exit(1);
-	}
-	s.ram = calloc(1, s.info.dev_bytes);
-	if (!s.ram || attach(s.fd, 0, &s.m)) {
-		fprintf(stderr, "azb-hostile: cannot serve queue 0\n");
-		exit(1);
-	}
-	s.h = s.m.ring;
-	s.sq = (void *)((char *)s.m.ring + s.m.qi.sq_off);
-	s.cq = (void *)((char *)s.m.ring + s.m.qi.cq_off);
+	mserver_open(&s, id, 2);
 	pthread_create(&server, NULL, uffd_serve, &s);
 
 	/* Queue 1's arena: no page until the fault handler says so. */
