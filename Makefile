@@ -48,9 +48,10 @@ unit: tools $(UNIT) $(B)/perf/azb-native-bench
 # Programs the guest tests run (not host tests).
 vmtools: $(B)/tests/azb-hostile
 
-$(B)/tests/azb-hostile: tests/vm/hostile.c $(HDRS)
+HOSTILE_SRC := $(wildcard tests/vm/hostile*.c)
+$(B)/tests/azb-hostile: $(HOSTILE_SRC) tests/vm/hostile.h $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(HOSTILE_SRC) $(LDLIBS)
 
 # Benchmark programs (perf/README.md): the runtime's native benchmark (a
 # unit test runs it too) and the ublk null server the guest benchmark

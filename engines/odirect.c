@@ -11,6 +11,11 @@
  * the whole batch in one system call, reap() takes completions in batches
  * from the shared completion ring.
  *
+ * Redirect (the default where the kernel takes it): READ and WRITE are
+ * answered with "the same offset of the target" and the kernel does the
+ * direct I/O on the request's own pages, so neither the data nor the
+ * request touches io_uring.  Option "copy" keeps the path below instead.
+ *
  * Every op keeps its meaning:
  *   READ, WRITE    FUA -> RWF_DSYNC on that write; PREFLUSH -> an fdatasync
  *                  linked before it
@@ -56,6 +61,7 @@ struct azb_od_io {
 	struct azb_io	*io;
 	uint32_t	done;	/* bytes of a read or write finished */
 	uint8_t		parts;	/* SQEs whose completion is still due */
+	bool		redirect; /* a PREFLUSH done: redirect the write */
 	int		err;	/* the first error */
 };
 
@@ -178,6 +184,13 @@ static int azb_od_open(struct azb_engine *e, const char *target,
 		close(oe->od.fd);
 		free(oe);
 		return ret;
+	}
+	oe->od.file = -1;
+	if (!oe->od.copy) {
+		/* The runtime says so on stderr if the kernel refuses it. */
+		ret = azb_engine_add_file(e, oe->od.fd, oe->od.read_only ?
+					  AZB_FILE_READ_ONLY : 0);
+		oe->od.file = ret < 0 ? -1 : ret;
 	}
 	e->priv = oe;
 	return 0;
@@ -389,6 +402,16 @@ static int azb_od_queue(struct azb_engine_queue *q, struct azb_io *io)
 		return -EROFS;
 	memset(c, 0, sizeof(*c));
 	c->io = io;
+	if (q->redirect && (io->op == AZB_OP_READ || io->op == AZB_OP_WRITE)) {
+		if (io->op == AZB_OP_READ || !(io->flags & AZB_IO_PREFLUSH))
+			return azb_io_redirect(q, io, od->file, io->offset);
+		/* The flush first; its completion redirects the write. */
+		if (!azb_od_room(oq, 1))
+			return -EIO;
+		c->redirect = true;
+		azb_od_prep_fsync(oq, c, AZB_OD_AUX, 0);
+		return AZB_IO_QUEUED;
+	}
 	switch (io->op) {
 	case AZB_OP_READ:
 	case AZB_OP_WRITE:
@@ -450,6 +473,8 @@ static bool azb_od_cqe(struct azb_engine_queue *q, struct azb_od_queue *oq,
 		c->err = res;
 	if (--c->parts)
 		return false;
+	if (c->redirect && !c->err)
+		c->err = azb_io_redirect(q, io, oq->od->file, io->offset);
 	azb_io_complete(q, io, c->err);
 	return true;
 }
@@ -491,7 +516,7 @@ static void azb_od_wait(struct azb_engine_queue *q, unsigned int timeout_us)
 
 const struct azb_engine_ops azb_engine_odirect = {
 	.name		= "odirect",
-	.help		= "a file or block device, O_DIRECT on io_uring",
+	.help		= "a file or block device: direct I/O redirected to it (-o copy: io_uring)",
 	.version	= AZB_ENGINE_OPS_VERSION,
 	.flags		= AZB_ENGINE_F_NEEDS_TARGET,
 	.io_ctx_bytes	= sizeof(struct azb_od_io),

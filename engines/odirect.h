@@ -21,6 +21,9 @@ struct azb_od {
 	uint64_t	bytes;		/* what the device serves */
 	uint32_t	lbs;		/* the device's logical block size */
 	bool		sqpoll;		/* params: "sqpoll" */
+	/* params: "copy": data through the arena, not redirected. */
+	bool		copy;
+	int		file;		/* redirect index, or -1 */
 	/* Discard: file punch hole, or device discard. */
 	bool		discard;
 	/* Write-zeroes: file zero range, or device zero-out. */

@@ -38,7 +38,7 @@ static bool azb_od_pow2(uint64_t v)
 	return v && !(v & (v - 1));
 }
 
-/* Engine options: "sqpoll" is the only one so far. */
+/* Engine options: "sqpoll" and "copy". */
 static int azb_od_parse_params(struct azb_od *od, const char *params)
 {
 	struct azb_opt o;
@@ -48,7 +48,11 @@ static int azb_od_parse_params(struct azb_od *od, const char *params)
 			od->sqpoll = true;
 			continue;
 		}
-		fprintf(stderr, "odirect engine: unknown option '%.*s' (known: sqpoll)\n",
+		if (azb_opt_key_is(&o, "copy") && !o.val) {
+			od->copy = true;
+			continue;
+		}
+		fprintf(stderr, "odirect engine: unknown option '%.*s' (known: sqpoll, copy)\n",
 			o.len, o.key);
 		return -EINVAL;
 	}

@@ -182,6 +182,15 @@ struct azb_engine {
 	uint32_t	max_write_zeroes_bytes;
 	/* Since 0.2: set by the runtime, for azb_engine_resize(). */
 	struct azb_server *server;
+	/*
+	 * Since 0.3, redirect: files the engine offered with
+	 * azb_engine_add_file() in open(), and whether the kernel took them
+	 * (set by the runtime before the first queue_init()).
+	 */
+	unsigned int	nr_files;
+	int		files[64];
+	uint32_t	file_flags[64];
+	bool		redirect;
 };
 
 /* An engine's per-queue context; the queue's poller thread owns it. */
@@ -199,9 +208,62 @@ struct azb_engine_queue {
 	 * poller sleeps in wait(), or -1 if this kernel cannot say so.
 	 */
 	int		wake_fd;
+	/*
+	 * Since 0.3: the kernel takes redirects on this queue (engine->
+	 * redirect).  Then a WRITE arrives without its data (io->buf holds
+	 * none): the engine must redirect it or fail it.
+	 */
+	bool		redirect;
 };
 
-#define AZB_IO_QUEUED	1	/* queue(): the engine completes it later */
+#define AZB_IO_QUEUED		1 /* queue(): the engine completes it later */
+#define AZB_IO_REDIRECTED	2 /* queue() or azb_io_complete(): see below */
+
+/*
+ * Redirect (since 0.3): an engine whose bytes live in files or block
+ * devices the kernel can do direct I/O on answers a READ or WRITE with
+ * where they are, and the kernel moves them between the request's own
+ * pages and those files itself: no copy through the arena, no data
+ * through the engine.  The engine offers its files in open(); the runtime
+ * registers them with the kernel, which refuses a file it cannot do direct
+ * I/O on at the device's block size or one on the device itself.  If it
+ * took them, every queue has redirect set and the engine answers each
+ * WRITE (and any READ it likes) with azb_io_redirect*(); if not (an older
+ * kernel, a refused file: the runtime says why on stderr), the engine
+ * serves from the arena as before.  FLUSH, DISCARD and WRITE_ZEROES
+ * always go through the engine.  A FUA WRITE is written O_DSYNC.
+ */
+#define AZB_MAX_FILES		64
+#define AZB_MAX_EXTENTS		256
+#define AZB_FILE_HOLE		0xffffffffU	/* reads as zeros */
+#define AZB_FILE_READ_ONLY	(1U << 0)	/* serves only READs */
+
+/* Part of a request: len bytes of it at offset in a file. */
+struct azb_extent {
+	uint32_t	file;	/* azb_engine_add_file()'s index, or AZB_FILE_HOLE */
+	uint32_t	len;	/* bytes, whole logical blocks */
+	uint64_t	offset;	/* bytes into the file, whole logical blocks */
+};
+
+/*
+ * In open(): offers fd (opened for reading, and writing unless
+ * AZB_FILE_READ_ONLY) for redirects.  The fd stays the engine's; it must
+ * stay open until close().  Returns the file's index or -errno.
+ */
+int azb_engine_add_file(struct azb_engine *e, int fd, unsigned int flags);
+
+/*
+ * Answers io with where its bytes are: all of them in one file at offset,
+ * or n extents in order that together cover io->len (holes only in a
+ * READ; extents of one file must not overlap).  Returns AZB_IO_REDIRECTED,
+ * for queue() to return or to pass to azb_io_complete(), or -errno (the
+ * queue does not redirect, too many extents), which the engine may return
+ * as the request's error.  The list is written to io->buf.
+ */
+int azb_io_redirect(struct azb_engine_queue *q, struct azb_io *io,
+		    unsigned int file, uint64_t offset);
+int azb_io_redirect_extents(struct azb_engine_queue *q, struct azb_io *io,
+			    const struct azb_extent *ext, unsigned int n);
 
 /* open and queue are required; every other op may be NULL. */
 struct azb_engine_ops {
@@ -349,6 +411,8 @@ struct azb_queue_stats {
 	uint64_t	qd_max;
 	uint64_t	busy_ns;	/* loop time that found work */
 	uint64_t	idle_ns;	/* loop time that found none, sleeping included */
+	/* Since 0.3: */
+	uint64_t	redirects;	/* requests answered with a redirect */
 };
 
 int azb_server_queue_stats(const struct azb_server *s, unsigned int qid,

@@ -14,14 +14,45 @@
 
 #define AZB_PART_SHIFT	4	/* 15 partitions per device */
 
+struct azb_cmd;
+
+/*
+ * One extent of a redirected request: direct I/O between part of the
+ * request's pages and a registered file (redirect.c).
+ */
+struct azb_rio {
+	struct kiocb		iocb;		/* ki_filp holds a reference */
+	struct iov_iter		iter;		/* this extent's pages */
+	struct azb_cmd		*cmd;
+	struct work_struct	work;		/* issues it again, blocking */
+	loff_t			pos;
+	u32			len;
+	u32			file;		/* slot, or AZBUSE_FILE_HOLE */
+	bool			nowait;		/* issued with IOCB_NOWAIT */
+	bool			sb_held;	/* freeze protection taken */
+};
+
+/* Extents a request carries without an allocation. */
+#define AZB_INLINE_RIOS	2
+
 /*
  * Per-request state, in the blk-mq PDU: which arena slot the request was
- * given and the generation it was published with (0 until it is).
+ * given and the generation it was published with (0 until it is); for a
+ * redirected request, its extents' I/O.
  */
 struct azb_cmd {
 	u32		gen;
 	u16		slot;
 	blk_status_t	status;
+	bool		nodata;		/* a WRITE published without its data */
+
+	/* Redirect: extents in flight (+1 while they are issued). */
+	atomic_t	rio_pending;
+	atomic_t	rio_error;	/* first -errno, or 0 */
+	u16		nr_rios;
+	struct azb_rio	*rios;		/* inline_rios or allocated */
+	struct bio_vec	*bvec;		/* allocated for a multi-bio request */
+	struct azb_rio	inline_rios[AZB_INLINE_RIOS];
 };
 
 /*
@@ -86,8 +117,9 @@ struct azb_queue {
 	struct mutex		lock ____cacheline_aligned_in_smp;
 	u32			cq_head;
 	bool			attached;	/* read locklessly by queue_rq */
-	/* Set while attached; queue_rq reads it only after attached. */
+	/* Set while attached; queue_rq reads them only after attached. */
 	struct azb_arena	arena;
+	bool			nodata_writes;	/* AZBUSE_ATTACH_REDIRECT */
 
 	wait_queue_head_t	wait;
 };
@@ -118,6 +150,16 @@ struct azb_dev {
 
 	unsigned int		nr_queues;
 	struct azb_queue	*queues;
+
+	/*
+	 * Files the runtime's redirects name (AZBUSE_IOC_SET_FILES), read
+	 * under RCU; a slot is emptied, then a grace period passes, then its
+	 * reference is dropped, so a reader's get_file() always finds one.
+	 * Changed under lock.
+	 */
+	struct file __rcu	*files[AZBUSE_MAX_FILES];
+	/* Issues extents that would block the poller (redirect.c). */
+	struct workqueue_struct	*rio_wq;
 };
 
 /* main.c */
@@ -158,7 +200,8 @@ void azb_queue_free_ring(struct azb_queue *q);
 int azb_arena_get(struct azb_queue *q, struct azb_arena *a, u64 addr,
 		  u64 bytes, int wake_fd);
 void azb_arena_put(struct azb_arena *a);
-int azb_queue_attach(struct azb_queue *q, struct azb_arena *a);
+int azb_queue_attach(struct azb_queue *q, struct azb_arena *a,
+		     bool nodata_writes);
 void azb_queue_put_wake(struct azb_queue *q);
 void azb_queue_detach(struct azb_queue *q);
 void azb_ring_set_flag(struct azb_queue *q, u32 flag);
@@ -167,6 +210,15 @@ int azb_queue_reap(struct azb_queue *q);
 bool azb_queue_has_work(struct azb_queue *q);
 void azb_dev_abort_inflight(struct azb_dev *dev);
 void azb_dev_requeue_inflight(struct azb_dev *dev);
+blk_status_t azb_errno_status(int err);
+
+/* redirect.c */
+int azb_redirect_prepare(struct azb_queue *q, struct request *rq,
+			 const void *slot, int nr);
+void azb_redirect_issue(struct request *rq);
+long azb_ioc_set_files(struct azb_dev *dev, void __user *argp);
+void azb_files_take(struct azb_dev *dev, struct file **old);
+void azb_files_put(struct file **old, unsigned int nr);
 
 /* chardev.c */
 extern const struct file_operations azb_chr_fops;

@@ -48,6 +48,7 @@ static int azb_chr_open(struct inode *inode, struct file *file)
  */
 static int azb_chr_release(struct inode *inode, struct file *file)
 {
+	struct file *old_files[AZBUSE_MAX_FILES];
 	struct azb_dev *dev = file->private_data;
 	bool served = false;
 	unsigned int i;
@@ -92,9 +93,13 @@ static int azb_chr_release(struct inode *inode, struct file *file)
 		azb_queue_detach(q);
 		mutex_unlock(&q->lock);
 	}
+	/* Before the next opener can register its own. */
+	azb_files_take(dev, old_files);
 	dev->opened = false;
 	dev->owner_pid = 0;
 	mutex_unlock(&dev->lock);
+	/* Requests redirected to them hold their own references. */
+	azb_files_put(old_files, AZBUSE_MAX_FILES);
 	put_device(&dev->cdev_dev);
 	return 0;
 }
@@ -235,7 +240,7 @@ static long azb_ioc_attach(struct azb_dev *dev, void __user *argp)
 	if (copy_from_user(&a, argp, sizeof(a)))
 		return -EFAULT;
 	if (a.size != sizeof(a) || a.__pad ||
-	    (a.flags & ~AZBUSE_ATTACH_WAKE_FD) ||
+	    (a.flags & ~(AZBUSE_ATTACH_WAKE_FD | AZBUSE_ATTACH_REDIRECT)) ||
 	    (!(a.flags & AZBUSE_ATTACH_WAKE_FD) && a.wake_fd) ||
 	    memchr_inv(a.reserved, 0, sizeof(a.reserved)))
 		return -EINVAL;
@@ -260,7 +265,8 @@ static long azb_ioc_attach(struct azb_dev *dev, void __user *argp)
 		ret = -ENODEV;
 	} else {
 		mutex_lock(&q->lock);
-		ret = azb_queue_attach(q, &arena);
+		ret = azb_queue_attach(q, &arena,
+				       a.flags & AZBUSE_ATTACH_REDIRECT);
 		mutex_unlock(&q->lock);
 	}
 	if (!ret && ++dev->nr_attached == dev->nr_queues && dev->held) {
@@ -357,6 +363,8 @@ static long azb_chr_ioctl(struct file *file, unsigned int cmd,
 		return azb_ioc_queue_info(dev, argp);
 	case AZBUSE_IOC_ATTACH_QUEUE:
 		return azb_ioc_attach(dev, argp);
+	case AZBUSE_IOC_SET_FILES:
+		return azb_ioc_set_files(dev, argp);
 	case AZBUSE_IOC_SET_SIZE:
 		return azb_ioc_set_size(dev, argp);
 	case AZBUSE_IOC_GET_INFO:

@@ -204,6 +204,9 @@ static void azb_dev_release(struct device *d)
 	for (i = 0; dev->queues && i < dev->nr_queues; i++)
 		azb_queue_free_ring(&dev->queues[i]);
 	kvfree(dev->queues);
+	/* Idle: del_gendisk() waited for every redirected request. */
+	if (dev->rio_wq)
+		destroy_workqueue(dev->rio_wq);
 	kfree(dev);
 }
 
@@ -366,6 +369,13 @@ int azb_dev_add(struct azbuse_dev_info *info)
 	ret = dev_set_name(&dev->cdev_dev, "%s%u", AZBUSE_CHR_DEV_NAME, id);
 	if (ret)
 		goto put_dev;
+	/* Redirected I/O that would block the poller; reclaim may need it. */
+	dev->rio_wq = alloc_workqueue("azbuse%u_rio",
+				      WQ_UNBOUND | WQ_MEM_RECLAIM, 0, id);
+	if (!dev->rio_wq) {
+		ret = -ENOMEM;
+		goto put_dev;
+	}
 	ret = azb_dev_init_disk(dev);
 	if (ret)
 		goto put_dev;

@@ -99,8 +99,8 @@ static bool azb_slot_orphan(struct azb_queue *q, unsigned int slot, u32 gen)
 	return true;
 }
 
-/* Status for a CQE's negative result: only what a disk may report. */
-static blk_status_t azb_cqe_status(int res)
+/* Status for a negative errno: only what a disk may report. */
+blk_status_t azb_errno_status(int res)
 {
 	switch (res) {
 	case -ENOSPC:
@@ -237,8 +237,10 @@ static blk_status_t azb_queue_rq(struct blk_mq_hw_ctx *hctx,
 	}
 	cmd->gen = 0;	/* not published: the timeout handler leaves it */
 	cmd->slot = slot;
+	/* The runtime redirects every WRITE: its data stays where it is. */
+	cmd->nodata = op == AZBUSE_OP_WRITE && q->nodata_writes;
 	blk_mq_start_request(rq);
-	if (op == AZBUSE_OP_WRITE)
+	if (op == AZBUSE_OP_WRITE && !cmd->nodata)
 		azb_copy_to_slot(rq, azb_slot_data(q, slot));
 
 	spin_lock(&q->sq_lock);
@@ -266,7 +268,7 @@ static blk_status_t azb_queue_rq(struct blk_mq_hw_ctx *hctx,
 	sqe->op = op;
 	sqe->__pad0 = 0;
 	sqe->tag = slot;
-	sqe->flags = azb_req_flags(rq);
+	sqe->flags = azb_req_flags(rq) | (cmd->nodata ? AZBUSE_IO_F_NODATA : 0);
 	/* A flush has no position (blk-mq leaves it at -1). */
 	sqe->sector = op == AZBUSE_OP_FLUSH ? 0 : blk_rq_pos(rq);
 	sqe->nr_bytes = bytes;
@@ -507,11 +509,13 @@ fail:
  * Called with q->lock held.  No quiesce is needed: queue_rq touches the
  * ring, slots and arena only after it reads attached, which is stored last.
  */
-int azb_queue_attach(struct azb_queue *q, struct azb_arena *a)
+int azb_queue_attach(struct azb_queue *q, struct azb_arena *a,
+		     bool nodata_writes)
 {
 	if (q->attached)
 		return -EBUSY;
 	q->arena = *a;
+	q->nodata_writes = nodata_writes;
 	memset(a, 0, sizeof(*a));
 	/* A new runtime starts from an empty ring and free slots. */
 	memset(q->hdr, 0, sizeof(*q->hdr));
@@ -586,6 +590,26 @@ void azb_queue_detach(struct azb_queue *q)
 }
 
 /*
+ * A claimed request the runtime redirected: the extents leave the slot
+ * before it is freed, then the kernel does the I/O.  False if the list
+ * was bad (the request fails).
+ */
+static bool azb_complete_redirect(struct azb_queue *q, struct request *rq,
+				  unsigned int slot, int nr)
+{
+	int ret = azb_redirect_prepare(q, rq, azb_slot_data(q, slot), nr);
+
+	azb_slot_put(q, slot);
+	if (ret) {
+		blk_mq_end_request(rq, BLK_STS_IOERR);
+		/* Out of memory is the kernel's failure, not the runtime's. */
+		return ret == -ENOMEM;
+	}
+	azb_redirect_issue(rq);
+	return true;
+}
+
+/*
  * One CQE: false if the runtime sent something that is not its to end.
  * *freed is set when the CQE gave back the slot of a request already ended.
  */
@@ -599,7 +623,8 @@ static bool azb_complete_one(struct azb_queue *q, const struct azbuse_cqe *c,
 	int res = c->result;
 	bool ok = true;
 
-	if (c->tag >= q->depth || !c->gen || (c->gen & AZB_SLOT_ORPHAN))
+	if (c->tag >= q->depth || !c->gen || (c->gen & AZB_SLOT_ORPHAN) ||
+	    (c->flags & ~AZBUSE_CQE_F_REDIRECT))
 		return false;
 	sl = &q->slots[c->tag];
 	if (atomic_cmpxchg(&sl->owner, c->gen, 0) != c->gen) {
@@ -614,10 +639,18 @@ static bool azb_complete_one(struct azb_queue *q, const struct azbuse_cqe *c,
 	}
 	/* Claimed: the request is live and only this caller may end it. */
 	rq = sl->rq;
+	if (c->flags & AZBUSE_CQE_F_REDIRECT)
+		return azb_complete_redirect(q, rq, c->tag, res);
 	bytes = req_op(rq) == REQ_OP_FLUSH ? 0 : blk_rq_bytes(rq);
+	if (res >= 0 && azb_cmd(rq)->nodata) {
+		/* Data the runtime never had cannot have been written. */
+		azb_slot_put(q, c->tag);
+		blk_mq_end_request(rq, BLK_STS_IOERR);
+		return false;
+	}
 	if (res < 0) {
 		azb_slot_put(q, c->tag);
-		blk_mq_end_request(rq, azb_cqe_status(res));
+		blk_mq_end_request(rq, azb_errno_status(res));
 		return true;
 	}
 	if (res > bytes) {

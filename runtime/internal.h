@@ -32,6 +32,7 @@ struct azb_slot {
 	struct azb_io	io;
 	uint32_t	gen;
 	bool		busy;	/* with the engine */
+	uint16_t	redirect_extents; /* written to io.buf by azb_io_redirect*() */
 };
 
 struct azb_queue {
@@ -99,9 +100,12 @@ int azb_kdev_map_queue(int fd, unsigned int qid, struct azbuse_queue_info *qi,
 int azb_kdev_queue_cpus(int fd, unsigned int qid, unsigned int nr_cpus,
 			uint64_t *mask);
 int azb_kdev_attach(int fd, unsigned int qid, void *arena, uint64_t bytes,
-		    int wake_fd);
+		    int wake_fd, bool redirect);
 int azb_kdev_commit(struct azb_queue *q, bool wait, unsigned int wait_ms);
 
 uint64_t azb_now_ns(void);
+
+/* Redirect (runtime/redirect.c): registers e's files on the device at fd. */
+void azb_redirect_setup(struct azb_engine *e, int fd, uint64_t features);
 
 #endif /* AZB_INTERNAL_H */

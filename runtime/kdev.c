@@ -60,9 +60,12 @@ int azb_kdev_queue_cpus(int fd, unsigned int qid, unsigned int nr_cpus,
 	return ioctl(fd, AZBUSE_IOC_GET_QUEUE_INFO, &qi) < 0 ? -errno : 0;
 }
 
-/* wake_fd: an eventfd for the kernel to signal (AZBUSE_FEAT_WAKE_FD), or -1. */
+/*
+ * wake_fd: an eventfd for the kernel to signal (AZBUSE_FEAT_WAKE_FD), or -1.
+ * redirect: WRITEs come without data, the engine redirects them.
+ */
 int azb_kdev_attach(int fd, unsigned int qid, void *arena, uint64_t bytes,
-		    int wake_fd)
+		    int wake_fd, bool redirect)
 {
 	struct azbuse_queue_attach a = {
 		.size = sizeof(a),
@@ -70,7 +73,8 @@ int azb_kdev_attach(int fd, unsigned int qid, void *arena, uint64_t bytes,
 		.arena_addr = (uintptr_t)arena,
 		.arena_bytes = bytes,
 		.wake_fd = wake_fd >= 0 ? wake_fd : 0,
-		.flags = wake_fd >= 0 ? AZBUSE_ATTACH_WAKE_FD : 0,
+		.flags = (wake_fd >= 0 ? AZBUSE_ATTACH_WAKE_FD : 0) |
+			 (redirect ? AZBUSE_ATTACH_REDIRECT : 0),
 	};
 
 	return ioctl(fd, AZBUSE_IOC_ATTACH_QUEUE, &a) < 0 ? -errno : 0;

@@ -98,6 +98,7 @@ int azb_queue_init(struct azb_queue *q, struct azb_engine *e)
 	q->eq.max_io_bytes = q->max_io_bytes;
 	q->eq.rt = q;
 	q->eq.wake_fd = q->wake_fd;
+	q->eq.redirect = e->redirect;
 	if (e->ops->queue_init) {
 		ret = e->ops->queue_init(&q->eq);
 		if (ret) {
@@ -154,7 +155,7 @@ static int azb_queue_commit(struct azb_queue *q, bool wait)
 }
 
 static void azb_post_cqe(struct azb_queue *q, uint16_t tag, uint32_t gen,
-			 int32_t result)
+			 int32_t result, uint16_t flags)
 {
 	struct azbuse_cqe *c;
 
@@ -166,7 +167,7 @@ static void azb_post_cqe(struct azb_queue *q, uint16_t tag, uint32_t gen,
 	}
 	c = &q->cq[AZBUSE_RING_SLOT(q->cq_tail, q->entries)];
 	c->tag = tag;
-	c->__pad = 0;
+	c->flags = flags;
 	c->gen = gen;
 	c->result = result;
 	c->__pad2 = 0;
@@ -174,16 +175,24 @@ static void azb_post_cqe(struct azb_queue *q, uint16_t tag, uint32_t gen,
 	q->cq_unpublished++;
 }
 
+/* res: 0 or more (done), -errno, or AZB_IO_REDIRECTED. */
 static void azb_finish(struct azb_queue *q, struct azb_slot *s, int res)
 {
 	struct azb_io *io = &s->io;
+	uint16_t flags = 0;
 
 	s->busy = false;
-	if (res < 0)
+	if (res == AZB_IO_REDIRECTED && s->redirect_extents) {
+		flags = AZBUSE_CQE_F_REDIRECT;
+		res = s->redirect_extents;
+		AZB_STAT_ADD(q->stats.redirects, 1);
+	} else if (res < 0) {
 		AZB_STAT_ADD(q->stats.errors, 1);
-	else
+	} else {
 		res = io->len;
-	azb_post_cqe(q, io->tag, s->gen, res);
+	}
+	s->redirect_extents = 0;
+	azb_post_cqe(q, io->tag, s->gen, res, flags);
 }
 
 void azb_io_complete(struct azb_engine_queue *eq, struct azb_io *io, int res)
@@ -191,7 +200,7 @@ void azb_io_complete(struct azb_engine_queue *eq, struct azb_io *io, int res)
 	struct azb_queue *q = eq->rt;
 
 	q->engine_inflight--;
-	azb_finish(q, (struct azb_slot *)io, res > 0 ? 0 : res);
+	azb_finish(q, (struct azb_slot *)io, res);
 }
 
 /* Checks one SQE; on success fills the slot's request.  0 or -errno. */
@@ -267,7 +276,7 @@ static unsigned int azb_take(struct azb_queue *q)
 
 		if (e.tag >= q->depth) {
 			/* No slot to use: answer with the entry's own tag. */
-			azb_post_cqe(q, e.tag, e.gen, -EINVAL);
+			azb_post_cqe(q, e.tag, e.gen, -EINVAL, 0);
 			continue;
 		}
 		s = &q->slots[e.tag];
@@ -278,14 +287,14 @@ static unsigned int azb_take(struct azb_queue *q)
 			 * never EBUSY, which reads as "try again" to the
 			 * block layer.
 			 */
-			azb_post_cqe(q, e.tag, e.gen, -EIO);
+			azb_post_cqe(q, e.tag, e.gen, -EIO, 0);
 			continue;
 		}
 		s->gen = e.gen;
 		ret = azb_sqe_to_io(q, &e, s);
 		if (ret) {
 			AZB_STAT_ADD(q->stats.errors, 1);
-			azb_post_cqe(q, e.tag, e.gen, ret);
+			azb_post_cqe(q, e.tag, e.gen, ret, 0);
 			continue;
 		}
 		azb_count(q, &s->io);

@@ -254,6 +254,7 @@ int azb_server_create(const struct azb_server_opts *o, struct azb_server **out)
 	if (!azb_get_features(&f)) {
 		s->resizable = f.features & AZBUSE_FEAT_RESIZE;
 		s->wake_fds = f.features & AZBUSE_FEAT_WAKE_FD;
+		azb_redirect_setup(&s->engine, s->fd, f.features);
 	}
 	/* The engine may resize from now on, from any thread. */
 	__atomic_store_n(&s->engine.server, s, __ATOMIC_RELEASE);
@@ -291,7 +292,7 @@ static int azb_server_queue_setup(struct azb_server_queue *sq)
 			return -errno;
 	}
 	ret = azb_kdev_attach(s->fd, q->qid, sq->arena, sq->arena_bytes,
-			      q->wake_fd);
+			      q->wake_fd, s->engine.redirect);
 	if (ret)
 		return ret;
 	/* The engine's per-queue state is made here, by the thread using it. */
@@ -453,16 +454,31 @@ void azb_server_destroy(struct azb_server *s)
  * azb_server_queue_stats() has two versions (runtime/libazbuse.map); the
  * default is this one, the whole struct.
  */
-__attribute__((symver("azb_server_queue_stats@@LIBAZBUSE_0.2")))
-int azb_server_queue_stats_0_2(const struct azb_server *s, unsigned int qid,
+__attribute__((symver("azb_server_queue_stats@@LIBAZBUSE_0.3")))
+int azb_server_queue_stats_0_3(const struct azb_server *s, unsigned int qid,
 			       struct azb_queue_stats *st);
-int azb_server_queue_stats_0_2(const struct azb_server *s, unsigned int qid,
+int azb_server_queue_stats_0_3(const struct azb_server *s, unsigned int qid,
 			       struct azb_queue_stats *st)
 {
 	if (qid >= s->nr_queues)
 		return -EINVAL;
 	azb_stats_read(&s->queues[qid].q.stats, st);
 	return 0;
+}
+
+/* What programs built against 0.2 call: their struct ends before redirects. */
+__attribute__((symver("azb_server_queue_stats@LIBAZBUSE_0.2")))
+int azb_server_queue_stats_0_2(const struct azb_server *s, unsigned int qid,
+			       void *st);
+int azb_server_queue_stats_0_2(const struct azb_server *s, unsigned int qid,
+			       void *st)
+{
+	struct azb_queue_stats all;
+	int ret = azb_server_queue_stats_0_3(s, qid, &all);
+
+	if (!ret)
+		memcpy(st, &all, offsetof(struct azb_queue_stats, redirects));
+	return ret;
 }
 
 /* What programs built against 0.1 call: their struct ends here. */
@@ -481,7 +497,7 @@ int azb_server_queue_stats_0_1(const struct azb_server *s, unsigned int qid,
 			       struct azb_queue_stats_0_1 *st)
 {
 	struct azb_queue_stats all;
-	int ret = azb_server_queue_stats_0_2(s, qid, &all);
+	int ret = azb_server_queue_stats_0_3(s, qid, &all);
 
 	if (!ret)
 		memcpy(st, &all, sizeof(*st));

@@ -120,14 +120,14 @@ static void azb_print_totals(const struct azb_server *s)
 
 	azb_stats_total(s, &t);
 	fprintf(stderr,
-		"%s: served read %llu write %llu flush %llu discard %llu write-zeroes %llu, %llu bytes, %llu errors, %llu commits\n",
+		"%s: served read %llu write %llu flush %llu discard %llu write-zeroes %llu, %llu bytes, %llu errors, %llu commits, %llu redirected\n",
 		AZB_PROG, (unsigned long long)t.ios[AZB_OP_READ],
 		(unsigned long long)t.ios[AZB_OP_WRITE],
 		(unsigned long long)t.ios[AZB_OP_FLUSH],
 		(unsigned long long)t.ios[AZB_OP_DISCARD],
 		(unsigned long long)t.ios[AZB_OP_WRITE_ZEROES],
 		(unsigned long long)t.bytes, (unsigned long long)t.errors,
-		(unsigned long long)t.batches);
+		(unsigned long long)t.batches, (unsigned long long)t.redirects);
 	if (t.bad_completions)
 		fprintf(stderr, "%s: the kernel refused %llu completion batches\n",
 			AZB_PROG, (unsigned long long)t.bad_completions);

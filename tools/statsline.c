@@ -47,6 +47,7 @@ void azb_stats_total(const struct azb_server *srv, struct azb_queue_stats *t)
 			t->qd_max = q.qd_max;
 		t->busy_ns += q.busy_ns;
 		t->idle_ns += q.idle_ns;
+		t->redirects += q.redirects;
 	}
 }
 
@@ -149,9 +150,10 @@ static void azb_json_queue(FILE *out, const struct azb_server *srv,
 		fprintf(out, "%s%llu", i ? ", " : "",
 			(unsigned long long)st.batch_hist[i]);
 	fprintf(out,
-		"], \"qd_sum\": %llu, \"qd_max\": %llu, \"busy_ns\": %llu, \"idle_ns\": %llu}",
+		"], \"qd_sum\": %llu, \"qd_max\": %llu, \"busy_ns\": %llu, \"idle_ns\": %llu, \"redirects\": %llu}",
 		(unsigned long long)st.qd_sum, (unsigned long long)st.qd_max,
-		(unsigned long long)st.busy_ns, (unsigned long long)st.idle_ns);
+		(unsigned long long)st.busy_ns, (unsigned long long)st.idle_ns,
+		(unsigned long long)st.redirects);
 }
 
 void azb_statsline_print(struct azb_statsline *sl, bool final)

@@ -28,6 +28,9 @@
  *                                 a userfaultfd holds back, and while that
  *                                 attach waits: I/O on queue 0 and control
  *                                 ioctls still answer.  Then let it finish.
+ *   azb-hostile redirect ID FILE  register files wrongly, then serve queue 0
+ *                                 with redirects to FILE, good and bad
+ *                                 (hostile_redirect.c)
  *
  * Exits 0 when every check held, 1 otherwise (each failure printed).
  * The kernel's own log is checked by the test driver.
@@ -50,61 +53,7 @@
 #include <linux/userfaultfd.h>
 #include <unistd.h>
 #include <linux/azbuse.h>
-
-static int failures;
-
-#define EXPECT(cond, ...) do { \
-	if (!(cond)) { \
-		failures++; \
-		fprintf(stderr, "azb-hostile: FAIL line %d: ", __LINE__); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-	} \
-} while (0)
-
-static uint64_t rng;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-/* Boundary values first, then anything. */
-static uint64_t rnd_val(void)
-{
-	static const uint64_t edges[] = {
-		0, 1, 2, 511, 512, 513, 4095, 4096, 4097, 65535, 65536,
-		0x7fffffff, 0x80000000, 0xffffffff, 0x100000000ull,
-		(1ull << 63), ~0ull, AZBUSE_MAX_DEPTH, AZBUSE_MAX_DEPTH + 1,
-		AZBUSE_MAX_IO_BYTES, AZBUSE_MAX_IO_BYTES + 4096,
-	};
-
-	if (rnd() % 2)
-		return edges[rnd() % (sizeof(edges) / sizeof(edges[0]))];
-	return rnd() >> (rnd() % 64);
-}
-
-static void rnd_fill(void *p, size_t n)
-{
-	unsigned char *b = p;
-
-	while (n--)
-		*b++ = (unsigned char)rnd();
-}
-
-static int open_ctl(void)
-{
-	int fd = open("/dev/azbusectl", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0) {
-		perror("azb-hostile: /dev/azbusectl");
-		exit(1);
-	}
-	return fd;
-}
+#include "hostile.h"
 
 static void valid_info(struct azbuse_dev_info *i)
 {
@@ -281,49 +230,6 @@ static void *io_thread(void *arg)
 	free(buf);
 	close(fd);
 	return NULL;
-}
-
-struct qmap {
-	struct azbuse_queue_info qi;
-	void *ring;
-	void *arena;
-};
-
-static int open_chr(uint32_t id)
-{
-	char path[64];
-	int fd;
-
-	snprintf(path, sizeof(path), "/dev/azbusec%u", id);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "azb-hostile: %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-	return fd;
-}
-
-/* Maps and attaches queue qid properly; 0 or -errno. */
-static int attach(int fd, unsigned int qid, struct qmap *m)
-{
-	struct azbuse_queue_attach a = { .size = sizeof(a), .qid = qid };
-
-	memset(&m->qi, 0, sizeof(m->qi));
-	m->qi.size = sizeof(m->qi);
-	m->qi.qid = qid;
-	if (ioctl(fd, AZBUSE_IOC_GET_QUEUE_INFO, &m->qi) < 0)
-		return -errno;
-	m->ring = mmap(NULL, m->qi.ring_bytes, PROT_READ | PROT_WRITE,
-		       MAP_SHARED, fd, m->qi.mmap_offset);
-	if (m->ring == MAP_FAILED)
-		return -errno;
-	m->arena = mmap(NULL, m->qi.arena_bytes, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m->arena == MAP_FAILED)
-		return -errno;
-	a.arena_addr = (uintptr_t)m->arena;
-	a.arena_bytes = m->qi.arena_bytes;
-	return ioctl(fd, AZBUSE_IOC_ATTACH_QUEUE, &a) < 0 ? -errno : 0;
 }
 
 /* The queue's CPU mask: sizes, pointers and reserved fields checked. */
@@ -611,124 +517,6 @@ static void cmd_unpriv(uint32_t id)
 	a.arena_bytes = qi.arena_bytes;
 	EXPECT(ioctl(chr, AZBUSE_IOC_ATTACH_QUEUE, &a) < 0 && errno == EPERM,
 	       "nobody attached a queue from a leaked fd: errno %d", errno);
-}
-
-/*
- * A small memory-backed server on queue 0 of a 1-queue device, for the
- * modes that must answer correctly while they misbehave in one way.
- */
-struct mserver {
-	int fd;
-	struct qmap m;
-	struct azbuse_dev_info info;
-	unsigned char *ram;
-	struct azbuse_ring_hdr *h;
-	struct azbuse_sqe *sq;
-	struct azbuse_cqe *cq;
-	uint32_t sq_head, cq_tail;
-};
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_term(int sig)
-{
-	(void)sig;
-	stop_flag = 1;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Serves queue 0 of device id, which must have nr_queues queues. */
-static void mserver_open(struct mserver *s, uint32_t id, unsigned int nr_queues)
-{
-	struct sigaction sa = { .sa_handler = on_term };
-
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	memset(s, 0, sizeof(*s));
-	s->fd = open_chr(id);
-	s->info.size = sizeof(s->info);
-	if (ioctl(s->fd, AZBUSE_IOC_GET_INFO, &s->info) < 0 ||
-	    s->info.nr_queues != nr_queues) {
-		fprintf(stderr, "azb-hostile: device %u: need %u queue(s)\n", id,
-			nr_queues);
-		exit(1);
-	}
-	s->ram = calloc(1, s->info.dev_bytes);
-	if (!s->ram || attach(s->fd, 0, &s->m)) {
-		fprintf(stderr, "azb-hostile: cannot serve device %u\n", id);
-		exit(1);
-	}
-	s->h = s->m.ring;
-	s->sq = (void *)((char *)s->m.ring + s->m.qi.sq_off);
-	s->cq = (void *)((char *)s->m.ring + s->m.qi.cq_off);
-}
-
-static unsigned char *mserver_slot(struct mserver *s, uint16_t tag)
-{
-	return (unsigned char *)s->m.arena + (size_t)tag * s->m.qi.max_io_bytes;
-}
-
-static void mserver_post(struct mserver *s, uint16_t tag, uint32_t gen,
-			 int32_t res)
-{
-	struct azbuse_cqe *o = &s->cq[s->cq_tail & (s->m.qi.cq_entries - 1)];
-
-	o->tag = tag;
-	o->gen = gen;
-	o->result = res;
-	s->cq_tail++;
-	__atomic_store_n(&s->h->cq_tail.val, s->cq_tail, __ATOMIC_RELEASE);
-}
-
-/* Does what the SQE asks, on the slot it names; returns the result. */
-static int32_t mserver_do(struct mserver *s, const struct azbuse_sqe *e)
-{
-	uint64_t off = e->sector << 9;
-
-	if (e->op == AZBUSE_OP_FLUSH)
-		return 0;
-	if (e->tag >= s->m.qi.depth || off > s->info.dev_bytes ||
-	    e->nr_bytes > s->info.dev_bytes - off)
-		return -EINVAL;
-	if (e->op == AZBUSE_OP_READ)
-		memcpy(mserver_slot(s, e->tag), s->ram + off, e->nr_bytes);
-	else if (e->op == AZBUSE_OP_WRITE)
-		memcpy(s->ram + off, mserver_slot(s, e->tag), e->nr_bytes);
-	else
-		return -EOPNOTSUPP;
-	return e->nr_bytes;
-}
-
-/* The next SQE, or NULL; copied, as a runtime must. */
-static bool mserver_next(struct mserver *s, struct azbuse_sqe *e)
-{
-	uint32_t tail = __atomic_load_n(&s->h->sq_tail.val, __ATOMIC_ACQUIRE);
-
-	if (s->sq_head == tail)
-		return false;
-	*e = s->sq[s->sq_head & (s->m.qi.sq_entries - 1)];
-	s->sq_head++;
-	__atomic_store_n(&s->h->sq_head.val, s->sq_head, __ATOMIC_RELEASE);
-	return true;
-}
-
-/* COMMIT (waiting up to wait_ms if asked); the ioctl's result, errno kept. */
-static int mserver_commit(struct mserver *s, unsigned int wait_ms)
-{
-	struct azbuse_commit c = { .qid = 0 };
-
-	if (wait_ms) {
-		c.flags = AZBUSE_COMMIT_WAIT;
-		c.wait_ms = wait_ms;
-	}
-	return ioctl(s->fd, AZBUSE_IOC_COMMIT, &c);
 }
 
 static void cmd_lateread(uint32_t id, uint64_t hold_sector)
@@ -1113,18 +901,6 @@ static void cmd_uffdattach(uint32_t id)
 	close(uffd);
 }
 
-static unsigned long num(const char *s)
-{
-	char *end;
-	unsigned long v = strtoul(s, &end, 0);
-
-	if (!*s || *end) {
-		fprintf(stderr, "azb-hostile: '%s' is not a number\n", s);
-		exit(2);
-	}
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "ctl")) {
@@ -1149,10 +925,13 @@ int main(int argc, char **argv)
 		cmd_addrace(num(argv[2]));
 	} else if (argc == 3 && !strcmp(argv[1], "uffdattach")) {
 		cmd_uffdattach(num(argv[2]));
+	} else if (argc == 4 && !strcmp(argv[1], "redirect")) {
+		cmd_redirect(num(argv[2]), argv[3]);
 	} else {
 		fprintf(stderr, "usage: azb-hostile ctl SEED N | chr ID SEED N | "
 			"stall ID | unpriv ID | lateread ID SECTOR | stale ID | "
-			"filearena ID FILE | addrace N | uffdattach ID\n");
+			"filearena ID FILE | addrace N | uffdattach ID | "
+			"redirect ID FILE\n");
 		return 2;
 	}
 	printf("azb-hostile %s: %d failures\n", argv[1], failures);

@@ -1,5 +1,6 @@
 # odirect over a block device (memory-backed null_blk with discard): fio
-# crc32c verify, the device's bytes equal the target's, blkdiscard and
+# crc32c verify (512 B .. 1 MiB, redirected: the kernel does the I/O on
+# the request's pages), the device's bytes equal the target's, blkdiscard and
 # blkdiscard -z reach the target, and a device in use is refused.
 source "$(dirname "$0")/lib.sh"
 azb_load
@@ -14,7 +15,7 @@ trap 'azb_cleanup; nb_cleanup' EXIT
 azb_wait_for /dev/nullb0 5 || fail "/dev/nullb0 did not appear"
 MiB=$((1 << 20))
 
-azb_serve "$AZB_WORK/run" -q 2 -d 32 -s 128M --engine odirect /dev/nullb0
+azb_serve "$AZB_WORK/run" -q 2 -d 32 -s 128M --max-io 1M --engine odirect /dev/nullb0
 q=/sys/block/$(basename "$AZB_DEV")/queue
 note "block $(cat $q/logical_block_size) discard_max_bytes $(cat $q/discard_max_bytes) write_zeroes_max_bytes $(cat $q/write_zeroes_max_bytes)"
 [ "$(cat $q/discard_max_bytes)" -gt 0 ] || fail "null_blk discards, the device does not"
@@ -25,7 +26,7 @@ note "block $(cat $q/logical_block_size) discard_max_bytes $(cat $q/discard_max_
 grep -q 'in use' "$AZB_WORK/second" || fail "second server: $(cat "$AZB_WORK/second")"
 
 fio --name=verify --filename="$AZB_DEV" --ioengine=libaio --direct=1 \
-	--rw=randwrite --bssplit=512/20:4k/40:64k/30:256k/10 --iodepth=32 \
+	--rw=randwrite --bssplit=512/20:4k/40:64k/25:256k/10:1m/5 --iodepth=32 \
 	--numjobs=2 --size=64M --offset_increment=64M --io_size=24M \
 	--verify=crc32c --verify_fatal=1 --do_verify=1 --group_reporting \
 	--output-format=terse --terse-version=3 >"$AZB_WORK/fio" 2>&1 ||
@@ -57,3 +58,5 @@ azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
 wait "$AZB_RUN_PID" || fail "azbuse-run failed: $(cat "$AZB_WORK/run.err")"
 grep 'served' "$AZB_WORK/run.err" | sed 's/^/  /'
 grep -q 'discard [1-9]' "$AZB_WORK/run.err" || fail "the runtime counted no discard"
+grep -q ' [1-9][0-9]* redirected$' "$AZB_WORK/run.err" ||
+	fail "no read or write was redirected: $(grep served "$AZB_WORK/run.err")"

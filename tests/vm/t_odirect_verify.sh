@@ -1,6 +1,8 @@
 # odirect over a file on ext4: fio crc32c verify with block sizes 512 B ..
-# 1 MiB on 2 queues at QD 32, then the backing file, read directly, holds
-# exactly what the device holds.
+# 1 MiB on 2 queues at QD 32, redirected (the kernel does the file I/O on
+# the request's pages), then the backing file, read directly, holds exactly
+# what the device holds; then the same file served with -o copy (data
+# through the runtime's arena) reads the same and redirects nothing.
 source "$(dirname "$0")/lib.sh"
 azb_load
 modprobe ext4 2>/dev/null || true
@@ -34,3 +36,26 @@ file_sum=$(md5sum <"$mnt/backing" | cut -d' ' -f1)
 	fail "device md5 $dev_sum, backing file md5 $file_sum"
 note "device and backing file both md5 $dev_sum"
 grep 'served' "$AZB_WORK/run.err" | sed 's/^/  /'
+redirected=$(sed -n 's/.*served .* \([0-9]*\) redirected$/\1/p' "$AZB_WORK/run.err")
+reads=$(sed -n 's/.*served read \([0-9]*\) write.*/\1/p' "$AZB_WORK/run.err")
+writes=$(sed -n 's/.*served read [0-9]* write \([0-9]*\) .*/\1/p' "$AZB_WORK/run.err")
+[ -n "$redirected" ] && [ "$redirected" -gt 0 ] ||
+	fail "nothing was redirected: $(grep served "$AZB_WORK/run.err")"
+[ "$redirected" = $((reads + writes)) ] ||
+	fail "$redirected of $((reads + writes)) reads and writes redirected"
+
+# The copy path over the same file: same bytes, nothing redirected.
+azb_serve "$AZB_WORK/run2" -q 2 -d 64 --max-io 1M --engine odirect -o copy "$mnt/backing"
+copy_sum=$(md5sum <"$AZB_DEV" | cut -d' ' -f1)
+[ "$copy_sum" = "$file_sum" ] || fail "with -o copy the device reads md5 $copy_sum, the file $file_sum"
+fio --name=copy --filename="$AZB_DEV" --ioengine=libaio --direct=1 \
+	--rw=randwrite --bssplit=4k/50:64k/50 --iodepth=16 --size=64M \
+	--io_size=8M --verify=crc32c --verify_fatal=1 --do_verify=1 \
+	--output-format=terse --terse-version=3 >"$AZB_WORK/fio2" 2>&1 ||
+	fail "fio verify with -o copy failed: $(tail -n 20 "$AZB_WORK/fio2")"
+kill -INT "$AZB_RUN_PID"
+azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run -o copy did not exit on SIGINT"
+wait "$AZB_RUN_PID" || fail "azbuse-run -o copy failed: $(cat "$AZB_WORK/run2.err")"
+grep 'served' "$AZB_WORK/run2.err" | sed 's/^/  /'
+grep -q ' 0 redirected$' "$AZB_WORK/run2.err" ||
+	fail "-o copy redirected: $(grep served "$AZB_WORK/run2.err")"

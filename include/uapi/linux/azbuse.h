@@ -158,6 +158,7 @@ struct azbuse_dev_list {
 #define AZBUSE_FEAT_RESIZE	(1ULL << 9)	/* AZBUSE_IOC_SET_SIZE */
 #define AZBUSE_FEAT_WAKE_FD	(1ULL << 10)	/* queue_attach.wake_fd */
 #define AZBUSE_FEAT_ORPHAN_SLOTS (1ULL << 11)	/* timed-out slots kept until answered */
+#define AZBUSE_FEAT_REDIRECT	(1ULL << 12)	/* SET_FILES, redirect CQEs, ATTACH_REDIRECT */
 
 struct azbuse_features {
 	__u32	size;		/* sizeof(struct azbuse_features) */
@@ -224,6 +225,12 @@ struct azbuse_queue_attach {
 };
 
 #define AZBUSE_ATTACH_WAKE_FD	(1U << 0)
+/*
+ * AZBUSE_FEAT_REDIRECT: the kernel does not copy WRITE data into the arena
+ * (the SQE carries AZBUSE_IO_F_NODATA); the runtime answers every WRITE
+ * with a redirect or an error.  A plain answer to such a WRITE fails it.
+ */
+#define AZBUSE_ATTACH_REDIRECT	(1U << 1)
 
 /*
  * COMMIT: the kernel reaps the queue's CQ (completing those requests) and,
@@ -267,6 +274,55 @@ struct azbuse_set_size {
 #define AZBUSE_IOC_COMMIT	_IOW(AZBUSE_IOC_MAGIC, 0x93, struct azbuse_commit)
 #define AZBUSE_IOC_SET_SIZE	_IOW(AZBUSE_IOC_MAGIC, 0x94, struct azbuse_set_size)
 
+/*
+ * AZBUSE_IOC_SET_FILES (AZBUSE_FEAT_REDIRECT): the files a runtime's
+ * redirects name.  Slots first..first+nr-1 take the descriptors at fds_ptr
+ * (__s32 each; -1 empties the slot).  Every file must be a regular file or
+ * a block device that can do direct I/O at the device's logical block
+ * size, and neither this device nor a file on it (EINVAL, ELOOP).  On a
+ * writable device a file opened without write access needs
+ * AZBUSE_FILE_F_READ_ONLY (else EBADF), and serves only reads.  All or
+ * nothing: on an error no slot changes.  Requests already redirected keep
+ * their files until they end; closing /dev/azbusecN empties every slot.
+ */
+#define AZBUSE_MAX_FILES	64
+#define AZBUSE_FILE_F_READ_ONLY	(1U << 0)
+
+struct azbuse_files {
+	__u32	size;		/* sizeof(struct azbuse_files) */
+	__u32	first;		/* first slot, < AZBUSE_MAX_FILES */
+	__u32	nr;		/* 1..AZBUSE_MAX_FILES - first */
+	__u32	flags;		/* AZBUSE_FILE_F_* */
+	__u64	fds_ptr;
+	__u64	reserved[2];
+};
+
+#define AZBUSE_IOC_SET_FILES	_IOW(AZBUSE_IOC_MAGIC, 0x95, struct azbuse_files)
+
+/*
+ * A redirect (struct azbuse_cqe.flags AZBUSE_CQE_F_REDIRECT, result = the
+ * number of extents): the runtime wrote result struct azbuse_extent into
+ * the request's arena slot, in order; together they cover the request
+ * (their lengths add up to nr_bytes).  The kernel then reads or writes the
+ * request's own pages from or to those files with direct I/O and ends the
+ * request when the last extent is done; the slot is free again as soon as
+ * the CQE is reaped.  Offsets and lengths are multiples of the logical
+ * block size, an extent lies within its file, and extents of one file do
+ * not overlap.  A hole (file AZBUSE_FILE_HOLE) reads as zeros; a WRITE
+ * cannot name one.  A bad list fails the request (EIO; COMMIT reports
+ * EINVAL); a failed or short extent fails the whole request with the
+ * file's error.  A FUA WRITE is written with O_DSYNC semantics.
+ */
+#define AZBUSE_CQE_F_REDIRECT	(1U << 0)
+#define AZBUSE_FILE_HOLE	0xffffffffU
+#define AZBUSE_MAX_EXTENTS	256
+
+struct azbuse_extent {
+	__u32	file;		/* SET_FILES slot, or AZBUSE_FILE_HOLE */
+	__u32	len;		/* bytes */
+	__u64	offset;		/* bytes into the file */
+};
+
 /* Ring mapping: queue q's ring lives at this mmap offset. */
 #define AZBUSE_RING_OFFSET_SHIFT 24
 #define AZBUSE_RING_OFFSET(qid)	((__u64)(qid) << AZBUSE_RING_OFFSET_SHIFT)
@@ -296,6 +352,8 @@ struct azbuse_set_size {
 #define AZBUSE_IO_F_IDLE	(1U << 8)
 #define AZBUSE_IO_F_FAILFAST	(1U << 9)
 #define AZBUSE_IO_F_NOWAIT	(1U << 10)
+/* A WRITE whose data is not in the slot (AZBUSE_ATTACH_REDIRECT). */
+#define AZBUSE_IO_F_NODATA	(1U << 11)
 
 struct azbuse_sqe {
 	__u8	op;		/* AZBUSE_OP_* */
@@ -312,9 +370,10 @@ struct azbuse_sqe {
 
 struct azbuse_cqe {
 	__u16	tag;
-	__u16	__pad;
+	__u16	flags;		/* AZBUSE_CQE_F_*; 0 before AZBUSE_FEAT_REDIRECT */
 	__u32	gen;
-	__s32	result;		/* bytes done (0..nr_bytes), or -errno */
+	/* bytes done (0..nr_bytes), -errno, or with REDIRECT the extents */
+	__s32	result;
 	__u32	__pad2;
 };
 
