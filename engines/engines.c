@@ -13,6 +13,7 @@ static const struct azb_engine_ops *const azb_engines[] = {
 	&azb_engine_odirect,
 	&azb_engine_nbd,
 	&azb_engine_rbd,
+	&azb_engine_stripe,
 	NULL,
 };
 

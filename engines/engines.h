@@ -13,5 +13,6 @@ extern const struct azb_engine_ops azb_engine_mem;
 extern const struct azb_engine_ops azb_engine_odirect;
 extern const struct azb_engine_ops azb_engine_nbd;
 extern const struct azb_engine_ops azb_engine_rbd;
+extern const struct azb_engine_ops azb_engine_stripe;
 
 #endif /* AZB_ENGINES_H */
