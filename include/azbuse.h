@@ -48,6 +48,12 @@ enum azb_dev_state {
 struct azb_dev_params {
 	size_t		size;		/* sizeof(struct azb_dev_params) */
 	uint32_t	dev_id;		/* AZB_ID_ANY or the id wanted */
+	/*
+	 * Since 0.3, in what was padding (the layout is unchanged): poll
+	 * queues after the nr_queues others (AZBUSE_FEAT_POLL_QUEUES), for
+	 * I/O submitted polled (io_uring IOPOLL); 0: none.
+	 */
+	uint32_t	nr_poll_queues;
 	uint64_t	dev_bytes;
 	uint64_t	flags;		/* AZB_DEV_* */
 	uint32_t	logical_bs;
@@ -413,6 +419,8 @@ struct azb_queue_stats {
 	uint64_t	idle_ns;	/* loop time that found none, sleeping included */
 	/* Since 0.3: */
 	uint64_t	redirects;	/* requests answered with a redirect */
+	/* Poll queue: completions its submitters reaped, without a COMMIT. */
+	uint64_t	polled;
 };
 
 int azb_server_queue_stats(const struct azb_server *s, unsigned int qid,
@@ -426,6 +434,9 @@ unsigned int azb_server_nr_queues(const struct azb_server *s);
  */
 int azb_server_queue_cpus(const struct azb_server *s, unsigned int qid,
 			  char *cpus, size_t len, int *node);
+
+/* True if queue qid is a poll queue (since 0.3). */
+bool azb_server_queue_is_poll(const struct azb_server *s, unsigned int qid);
 
 /* Size with an optional K/M/G/T/P suffix (powers of 1024): "1G", "512". */
 int azb_parse_size(const char *s, uint64_t *out);

@@ -41,6 +41,7 @@ struct azb_rio {
  * redirected request, its extents' I/O.
  */
 struct azb_cmd {
+	struct azb_queue *q;		/* whose ring and slot it has */
 	u32		gen;
 	u16		slot;
 	blk_status_t	status;
@@ -92,6 +93,12 @@ struct azb_queue {
 	unsigned int		qid;
 	unsigned int		depth;
 	int			node;
+	bool			poll;		/* a poll queue (HCTX_TYPE_POLL) */
+	/*
+	 * Poll queue: requests ended other than by .poll (COMMIT, timeout,
+	 * redirect), for .poll to report so a polling submitter stops.
+	 */
+	atomic_t		done_elsewhere;
 
 	/* The ring: pages vmapped for the kernel, inserted into the mmap. */
 	struct page		**ring_pages;
@@ -148,8 +155,15 @@ struct azb_dev {
 	unsigned int		nr_attached;
 	struct delayed_work	grace_work;
 
+	/* Default queues then poll queues, each with a ring. */
 	unsigned int		nr_queues;
 	struct azb_queue	*queues;
+	/*
+	 * Hardware queues of the poll map: info.nr_poll_queues, or 1 without
+	 * a ring where the block layer refuses polled I/O on a device without
+	 * a poll queue: its requests go to the submitting CPU's default queue.
+	 */
+	unsigned int		nr_poll_hctx;
 
 	/*
 	 * Files the runtime's redirects name (AZBUSE_IOC_SET_FILES), read
@@ -206,7 +220,7 @@ void azb_queue_put_wake(struct azb_queue *q);
 void azb_queue_detach(struct azb_queue *q);
 void azb_ring_set_flag(struct azb_queue *q, u32 flag);
 void azb_ring_clear_flag(struct azb_queue *q, u32 flag);
-int azb_queue_reap(struct azb_queue *q);
+int azb_queue_reap(struct azb_queue *q, bool by_poll);
 bool azb_queue_has_work(struct azb_queue *q);
 void azb_dev_abort_inflight(struct azb_dev *dev);
 void azb_dev_requeue_inflight(struct azb_dev *dev);

@@ -195,7 +195,8 @@ static long azb_ioc_queue_info(struct azb_dev *dev, void __user *argp)
 
 	if (copy_from_user(&qi, argp, sizeof(qi)))
 		return -EFAULT;
-	if (qi.size != sizeof(qi) || memchr_inv(qi.reserved, 0, sizeof(qi.reserved)))
+	if (qi.size != sizeof(qi) || qi.flags || qi.__pad2 ||
+	    memchr_inv(qi.reserved, 0, sizeof(qi.reserved)))
 		return -EINVAL;
 	q = azb_chr_queue(dev, qi.qid);
 	if (!q)
@@ -223,6 +224,7 @@ static long azb_ioc_queue_info(struct azb_dev *dev, void __user *argp)
 		.arena_bytes = (u64)q->depth * dev->info.max_io_bytes,
 		.cpus_ptr = cpus_ptr,
 		.cpus_bytes = cpus_bytes,
+		.flags = q->poll ? AZBUSE_QUEUE_F_POLL : 0,
 		.nr_cpus = nr_cpu_ids,
 	};
 	return copy_to_user(argp, &qi, sizeof(qi)) ? -EFAULT : 0;
@@ -300,7 +302,7 @@ static long azb_ioc_commit(struct azb_dev *dev, void __user *argp)
 		mutex_unlock(&q->lock);
 		return -ENODEV;
 	}
-	ret = azb_queue_reap(q);
+	ret = azb_queue_reap(q, false);
 	mutex_unlock(&q->lock);
 	if (ret < 0 || !(c.flags & AZBUSE_COMMIT_WAIT))
 		return ret;

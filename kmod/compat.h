@@ -68,6 +68,13 @@ static inline struct gendisk *azb_alloc_disk(struct blk_mq_tag_set *set,
 }
 #endif
 
+/*
+ * From 6.11 a polled bio on a device without a poll queue fails with
+ * EOPNOTSUPP (blk_mq_can_poll()); 6.1 serves it as ordinary I/O.
+ */
+#define AZB_POLLED_NEEDS_POLL_QUEUE \
+	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0))
+
 /* eventfd_signal() lost its count argument in 6.8. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
 #define azb_eventfd_signal(ctx)		eventfd_signal(ctx)

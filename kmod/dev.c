@@ -117,7 +117,8 @@ int azb_dev_check_params(struct azbuse_dev_info *info)
 	 */
 	if (!info->nr_queues)
 		info->nr_queues = azb_max_queues();
-	if (info->nr_queues > azb_max_queues())
+	if (info->nr_queues > azb_max_queues() ||
+	    info->nr_poll_queues > azb_max_queues())
 		return -EINVAL;
 	if (!info->queue_depth)
 		info->queue_depth = AZBUSE_DEF_DEPTH;
@@ -211,26 +212,35 @@ static void azb_dev_release(struct device *d)
 }
 
 /*
- * One struct azb_queue per hardware queue blk-mq gave the tag set (fewer
- * than asked for in a kdump kernel).  nr_queues is set only once the array
- * exists: the release function walks it.
+ * One struct azb_queue per hardware queue with a ring, as blk-mq gave the
+ * tag set (fewer than asked for in a kdump kernel, which also has no poll
+ * map): the default queues, then the poll queues.  nr_queues is set only
+ * once the array exists: the release function walks it.
  */
-static int azb_dev_init_queues(struct azb_dev *dev, unsigned int nr)
+static int azb_dev_init_queues(struct azb_dev *dev)
 {
-	unsigned int i;
+	struct azbuse_dev_info *info = &dev->info;
+	unsigned int i, nr_default, nr;
 
+	if (dev->set.nr_maps <= HCTX_TYPE_POLL)
+		dev->nr_poll_hctx = 0;
+	if (dev->nr_poll_hctx != info->nr_poll_queues)
+		info->nr_poll_queues = 0;	/* none, or one without a ring */
+	nr_default = dev->set.nr_hw_queues - dev->nr_poll_hctx;
+	nr = nr_default + info->nr_poll_queues;
 	if (azb_fail_at(AZB_FAIL_QUEUES))
 		return -ENOMEM;
 	dev->queues = kvcalloc(nr, sizeof(*dev->queues), GFP_KERNEL);
 	if (!dev->queues)
 		return -ENOMEM;
 	dev->nr_queues = nr;
-	dev->info.nr_queues = nr;
+	info->nr_queues = nr_default;
 	for (i = 0; i < dev->nr_queues; i++) {
 		struct azb_queue *q = &dev->queues[i];
 
 		q->dev = dev;
 		q->qid = i;
+		q->poll = i >= nr_default;
 		q->depth = dev->info.queue_depth;
 		q->node = NUMA_NO_NODE;
 		spin_lock_init(&q->sq_lock);
@@ -252,6 +262,8 @@ static int azb_dev_alloc_rings(struct azb_dev *dev)
 	queue_for_each_hw_ctx(dev->disk->queue, hctx, i) {
 		struct azb_queue *q = hctx->driver_data;
 
+		if (!q)
+			continue;	/* the ringless poll queue */
 		q->node = hctx->numa_node;
 		ret = azb_queue_alloc_ring(q);
 		if (ret)
@@ -277,8 +289,12 @@ static int azb_dev_init_disk(struct azb_dev *dev)
 	struct gendisk *disk;
 	int ret;
 
+	dev->nr_poll_hctx = info->nr_poll_queues;
+	if (!dev->nr_poll_hctx && AZB_POLLED_NEEDS_POLL_QUEUE)
+		dev->nr_poll_hctx = 1;
 	dev->set.ops = &azb_mq_ops;
-	dev->set.nr_hw_queues = info->nr_queues;
+	dev->set.nr_hw_queues = info->nr_queues + dev->nr_poll_hctx;
+	dev->set.nr_maps = dev->nr_poll_hctx ? HCTX_MAX_TYPES : 1;
 	dev->set.queue_depth = info->queue_depth;
 	dev->set.numa_node = NUMA_NO_NODE;
 	dev->set.cmd_size = sizeof(struct azb_cmd);
@@ -288,7 +304,7 @@ static int azb_dev_init_disk(struct azb_dev *dev)
 	ret = blk_mq_alloc_tag_set(&dev->set);
 	if (ret)
 		return ret;
-	ret = azb_dev_init_queues(dev, dev->set.nr_hw_queues);
+	ret = azb_dev_init_queues(dev);
 	if (ret)
 		goto free_set;
 

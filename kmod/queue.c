@@ -172,10 +172,26 @@ static void azb_queue_kick(struct azb_queue *q)
 		azb_eventfd_signal(q->arena.wake);
 }
 
+/*
+ * The queue a request goes to.  The ringless poll queue (a device without
+ * poll queues where the block layer needs one) hands its requests to the
+ * default queue of the CPU they are issued on: served as ordinary I/O.
+ */
+static struct azb_queue *azb_hctx_queue(struct blk_mq_hw_ctx *hctx)
+{
+	struct azb_dev *dev;
+
+	if (likely(hctx->driver_data))
+		return hctx->driver_data;
+	dev = hctx->queue->queuedata;
+	return &dev->queues[dev->set.map[HCTX_TYPE_DEFAULT].mq_map[
+				raw_smp_processor_id()]];
+}
+
 static blk_status_t azb_queue_rq(struct blk_mq_hw_ctx *hctx,
 				 const struct blk_mq_queue_data *bd)
 {
-	struct azb_queue *q = hctx->driver_data;
+	struct azb_queue *q = azb_hctx_queue(hctx);
 	const struct azbuse_dev_info *info = &q->dev->info;
 	struct request *rq = bd->rq;
 	struct azb_cmd *cmd = azb_cmd(rq);
@@ -237,6 +253,7 @@ static blk_status_t azb_queue_rq(struct blk_mq_hw_ctx *hctx,
 	}
 	cmd->gen = 0;	/* not published: the timeout handler leaves it */
 	cmd->slot = slot;
+	cmd->q = q;
 	/* The runtime redirects every WRITE: its data stays where it is. */
 	cmd->nodata = op == AZBUSE_OP_WRITE && q->nodata_writes;
 	blk_mq_start_request(rq);
@@ -288,13 +305,28 @@ static blk_status_t azb_queue_rq(struct blk_mq_hw_ctx *hctx,
 
 static void azb_commit_rqs(struct blk_mq_hw_ctx *hctx)
 {
-	azb_queue_kick(hctx->driver_data);
+	/* The ringless poll queue's requests were kicked where they went. */
+	if (hctx->driver_data)
+		azb_queue_kick(hctx->driver_data);
 }
 
-/* Ends a request this caller took from the runtime (abort, timeout). */
+/* A poll queue's request ended other than by .poll: say so to .poll. */
+static void azb_poll_note_done(struct azb_queue *q, int n)
+{
+	if (q->poll && n > 0)
+		atomic_add(n, &q->done_elsewhere);
+}
+
+/*
+ * Ends a request this caller took from the runtime (abort, timeout) or
+ * whose redirected I/O finished.
+ */
 static void azb_complete_rq(struct request *rq)
 {
-	blk_mq_end_request(rq, azb_cmd(rq)->status);
+	struct azb_cmd *cmd = azb_cmd(rq);
+
+	azb_poll_note_done(cmd->q, 1);
+	blk_mq_end_request(rq, cmd->status);
 }
 
 /*
@@ -305,10 +337,10 @@ static void azb_complete_rq(struct request *rq)
  */
 static enum blk_eh_timer_return azb_timeout(struct request *rq)
 {
-	struct azb_queue *q = rq->mq_hctx->driver_data;
 	struct azb_cmd *cmd = azb_cmd(rq);
+	struct azb_queue *q = cmd->q;
 
-	if (!azb_slot_orphan(q, cmd->slot, READ_ONCE(cmd->gen)))
+	if (!q || !azb_slot_orphan(q, cmd->slot, READ_ONCE(cmd->gen)))
 		/* Not published yet, or being completed by someone else. */
 		return BLK_EH_RESET_TIMER;
 	/* EIO, not ETIMEDOUT: what applications expect from a disk. */
@@ -321,11 +353,63 @@ static int azb_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
 			 unsigned int idx)
 {
 	struct azb_dev *dev = data;
-	struct azb_queue *q = &dev->queues[idx];
+	struct azb_queue *q;
 
+	/* The ringless poll queue comes after every queue with a ring. */
+	if (idx >= dev->nr_queues) {
+		hctx->driver_data = NULL;
+		return 0;
+	}
+	q = &dev->queues[idx];
 	q->hctx = hctx;
 	hctx->driver_data = q;
 	return 0;
+}
+
+/* Default queues first, then the poll queues; no read queues. */
+static void azb_map_queues(struct blk_mq_tag_set *set)
+{
+	struct azb_dev *dev = set->driver_data;
+	unsigned int poll = set->nr_maps > HCTX_TYPE_POLL ? dev->nr_poll_hctx : 0;
+	unsigned int i, off = 0;
+
+	for (i = 0; i < set->nr_maps; i++) {
+		struct blk_mq_queue_map *map = &set->map[i];
+
+		if (i == HCTX_TYPE_DEFAULT)
+			map->nr_queues = set->nr_hw_queues - poll;
+		else if (i == HCTX_TYPE_POLL)
+			map->nr_queues = poll;
+		else
+			map->nr_queues = 0;
+		map->queue_offset = off;
+		off += map->nr_queues;
+		if (map->nr_queues)
+			blk_mq_map_queues(map);
+	}
+}
+
+/*
+ * A polling submitter (io_uring IOPOLL, RWF_HIPRI) reaps the poll queue's
+ * CQ itself, in its own context: what the runtime published, without a
+ * COMMIT.  If COMMIT or another poller is reaping, they end the requests;
+ * the count of requests ended elsewhere makes this return > 0 so that a
+ * submitter waiting in blk-mq's poll loop stops spinning.
+ */
+static int azb_poll(struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob)
+{
+	struct azb_queue *q = hctx->driver_data;
+	int n = 0;
+
+	if (!q)
+		return 0;	/* ringless: its requests end through COMMIT */
+	if (READ_ONCE(q->hdr->cq_tail.val) != READ_ONCE(q->cq_head) &&
+	    mutex_trylock(&q->lock)) {
+		if (q->attached)
+			n = azb_queue_reap(q, true);
+		mutex_unlock(&q->lock);
+	}
+	return max(n, 0) + atomic_xchg(&q->done_elsewhere, 0);
 }
 
 const struct blk_mq_ops azb_mq_ops = {
@@ -334,6 +418,8 @@ const struct blk_mq_ops azb_mq_ops = {
 	.complete	= azb_complete_rq,
 	.timeout	= azb_timeout,
 	.init_hctx	= azb_init_hctx,
+	.map_queues	= azb_map_queues,
+	.poll		= azb_poll,
 };
 
 /*
@@ -674,8 +760,11 @@ static bool azb_complete_one(struct azb_queue *q, const struct azbuse_cqe *c,
 	return ok;
 }
 
-/* Called with q->lock held.  Returns CQEs reaped or -EINVAL if any bad. */
-int azb_queue_reap(struct azb_queue *q)
+/*
+ * Called with q->lock held, by COMMIT or (by_poll) a polling submitter.
+ * Returns CQEs reaped or -EINVAL if any bad.
+ */
+int azb_queue_reap(struct azb_queue *q, bool by_poll)
 {
 	/* CQEs up to the tail the runtime published are fully written. */
 	u32 tail = smp_load_acquire(&q->hdr->cq_tail.val);
@@ -707,6 +796,8 @@ int azb_queue_reap(struct azb_queue *q)
 	/* A request may be waiting for a slot (BLK_STS_RESOURCE). */
 	if (freed)
 		blk_mq_run_hw_queue(q->hctx, true);
+	if (!by_poll)
+		azb_poll_note_done(q, n);
 	return bad ? -EINVAL : n;
 }
 

@@ -104,10 +104,7 @@ static void azb_rio_put(struct azb_cmd *cmd)
 
 static void azb_rio_retry(struct azb_rio *rio)
 {
-	struct request *rq = blk_mq_rq_from_pdu(rio->cmd);
-	struct azb_queue *q = rq->mq_hctx->driver_data;
-
-	queue_work(q->dev->rio_wq, &rio->work);
+	queue_work(rio->cmd->q->dev->rio_wq, &rio->work);
 }
 
 static void azb_rio_complete(struct kiocb *iocb, long ret)

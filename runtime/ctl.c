@@ -65,6 +65,7 @@ void azb_ctl_params_to_uapi(const struct azb_dev_params *p,
 	u->max_io_bytes = p->max_io_bytes;
 	/* UINT16_MAX is above AZBUSE_MAX_QUEUES and AZBUSE_MAX_DEPTH. */
 	u->nr_queues = azb_sat_u16(p->nr_queues);
+	u->nr_poll_queues = azb_sat_u16(p->nr_poll_queues);
 	u->queue_depth = azb_sat_u16(p->queue_depth);
 	u->timeout_ms = p->timeout_ms;
 	u->recovery_ms = p->recovery_ms;
@@ -88,6 +89,7 @@ int azb_ctl_info_from_uapi(const struct azbuse_dev_info *u,
 	out->params.physical_bs = u->physical_bs;
 	out->params.max_io_bytes = u->max_io_bytes;
 	out->params.nr_queues = u->nr_queues;
+	out->params.nr_poll_queues = u->nr_poll_queues;
 	out->params.queue_depth = u->queue_depth;
 	out->params.timeout_ms = u->timeout_ms;
 	out->params.recovery_ms = u->recovery_ms;

@@ -61,6 +61,13 @@ struct azb_queue {
 	void			*commit_ctx;	/* the transport's own */
 
 	/* Poller control. */
+	/*
+	 * A poll queue: its submitters reap the CQ themselves, so completions
+	 * are published without a COMMIT; one is made only for those still
+	 * unreaped after spin_us (since unreaped_since), or before a sleep.
+	 */
+	bool			poll_queue;
+	uint64_t		unreaped_since;
 	int			wake_fd;	/* the kernel wakes engine waits, or -1 */
 	enum azb_poll_mode	poll;
 	unsigned int		spin_us;

@@ -24,6 +24,7 @@ struct azb_place_queue {
 	int		ring_node;
 	hwloc_bitmap_t	cpus;		/* where its poller runs */
 	int		node;		/* where its memory goes, or -1 */
+	bool		poll;		/* a poll queue */
 };
 
 struct azb_placement {
@@ -208,6 +209,24 @@ static void azb_place_shared(struct azb_placement *p, struct azb_place_queue *q,
 		load[best]++;
 }
 
+/* A poll queue's poller leaves its submitters' CPUs to them, if it can. */
+static void azb_off_submitters(struct azb_place_queue *q)
+{
+	hwloc_bitmap_t rest = hwloc_bitmap_alloc();
+
+	if (!rest)
+		return;
+	hwloc_bitmap_andnot(rest, q->cpus, q->kernel);
+	if (!hwloc_bitmap_iszero(rest))
+		hwloc_bitmap_copy(q->cpus, rest);
+	hwloc_bitmap_free(rest);
+}
+
+void azb_placement_set_poll(struct azb_placement *p, unsigned int qid)
+{
+	p->q[qid].poll = true;
+}
+
 void azb_placement_compute(struct azb_placement *p)
 {
 	unsigned int i, *load;
@@ -234,6 +253,8 @@ void azb_placement_compute(struct azb_placement *p)
 		p->q[i].node = azb_cpus_node(p, p->q[i].cpus, p->q[i].ring_node);
 		if (p->node_wide)
 			azb_widen_to_node(p, &p->q[i]);
+		if (p->q[i].poll)
+			azb_off_submitters(&p->q[i]);
 	}
 	azb_free(load);
 }

@@ -40,6 +40,11 @@ int azb_placement_queues(struct azb_placement *p, unsigned int nr);
 void azb_placement_set_queue(struct azb_placement *p, unsigned int qid,
 			     const uint64_t *mask, unsigned int nr_cpus,
 			     int ring_node);
+/*
+ * Queue qid is a poll queue: its submitters poll for its completions on
+ * their own CPUs, so its poller keeps off those CPUs where it has others.
+ */
+void azb_placement_set_poll(struct azb_placement *p, unsigned int qid);
 /* Chooses every queue's CPUs and node, once all queues are set. */
 void azb_placement_compute(struct azb_placement *p);
 

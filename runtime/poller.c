@@ -124,16 +124,23 @@ void azb_queue_exit(struct azb_queue *q)
 	q->io_ctx = NULL;
 }
 
-/* Publishes written CQEs and hands them to the kernel in one call. */
-static int azb_queue_commit(struct azb_queue *q, bool wait)
+/* Makes written CQEs visible: a poll queue's submitters reap them. */
+static void azb_queue_publish(struct azb_queue *q)
 {
-	int ret;
-
 	if (q->cq_unpublished) {
 		azb_store_release(&q->hdr->cq_tail.val, q->cq_tail);
 		q->cq_uncommitted += q->cq_unpublished;
 		q->cq_unpublished = 0;
 	}
+}
+
+/* Publishes written CQEs and hands them to the kernel in one call. */
+static int azb_queue_commit(struct azb_queue *q, bool wait)
+{
+	uint32_t published;
+	int ret;
+
+	azb_queue_publish(q);
 	if (!q->cq_uncommitted && !wait)
 		return 0;
 	/* Counted first: whoever sees the completions sees them counted. */
@@ -142,8 +149,13 @@ static int azb_queue_commit(struct azb_queue *q, bool wait)
 		AZB_STAT_ADD(q->stats.commit_waits, 1);
 	if (q->cq_uncommitted)
 		AZB_STAT_ADD(q->stats.batches, 1);
+	published = q->cq_uncommitted;
 	ret = q->commit(q, wait, AZB_WAIT_MS);
 	q->cq_uncommitted = 0;
+	q->unreaped_since = 0;
+	/* What this COMMIT did not reap, a polling submitter had. */
+	if (q->poll_queue && ret >= 0 && (uint32_t)ret <= published)
+		AZB_STAT_ADD(q->stats.polled, published - (uint32_t)ret);
 	if (ret == -ENODEV) {
 		q->dead = true;
 	} else if (ret == -EINVAL) {
@@ -368,6 +380,28 @@ static void azb_engine_wait(struct azb_queue *q)
 		__atomic_store_n(flag, 0, __ATOMIC_RELAXED);
 }
 
+/*
+ * Poll queue: true if published completions are unreaped and the poller
+ * is about to sleep, or they have waited spin_us for a polling submitter
+ * (one that waits without polling, or stopped, must not be left waiting).
+ * The clock is read only while some are unreaped.
+ */
+static bool azb_poll_commit_due(struct azb_queue *q, bool sleeping)
+{
+	uint64_t now;
+
+	if (azb_load_acquire(&q->hdr->cq_head.val) == q->cq_tail) {
+		q->unreaped_since = 0;
+		return false;
+	}
+	if (sleeping)
+		return true;
+	now = azb_now_ns();
+	if (!q->unreaped_since)
+		q->unreaped_since = now;
+	return now - q->unreaped_since >= q->spin_us * 1000ull;
+}
+
 void *azb_poller_main(void *arg)
 {
 	struct azb_queue *q = arg;
@@ -378,6 +412,7 @@ void *azb_poller_main(void *arg)
 
 	while (!q->stop && !q->dead) {
 		bool sleepy = false, wait = false, engine_wait = false;
+		bool commit_due = false;
 
 		azb_loop_clock_tick(&q->stats, &clk);
 		clk.busy = azb_queue_poll_once(q) > 0;
@@ -413,8 +448,16 @@ void *azb_poller_main(void *arg)
 			else if (sleepy && q->ops->wait)
 				engine_wait = true;
 		}
+		/*
+		 * A poll queue publishes and leaves the reaping to its
+		 * submitters, unless it is going to sleep or they are late.
+		 */
+		if (q->poll_queue && !wait) {
+			azb_queue_publish(q);
+			commit_due = azb_poll_commit_due(q, engine_wait);
+		}
 		/* Completions and the sleep share one system call. */
-		if (wait || q->cq_unpublished) {
+		if (wait || commit_due || (!q->poll_queue && q->cq_unpublished)) {
 			ret = azb_queue_commit(q, wait && azb_sq_empty(q));
 			/* A removed device (ENODEV) is an end, not an error. */
 			if (q->dead)

@@ -172,6 +172,9 @@ static int azb_server_map_queue(struct azb_server *s, unsigned int qid)
 	q->commit_ctx = (void *)(intptr_t)s->fd;
 	q->poll = s->opts.poll;
 	q->spin_us = s->opts.poll_spin_us;
+	q->poll_queue = qi.flags & AZBUSE_QUEUE_F_POLL;
+	if (q->poll_queue)
+		azb_placement_set_poll(s->place, qid);
 	q->batch = s->opts.batch;
 	sq->arena_bytes = qi.arena_bytes;
 	return 0;
@@ -234,7 +237,8 @@ int azb_server_create(const struct azb_server_opts *o, struct azb_server **out)
 	if (ret < 0)
 		goto fail;
 	s->fd = ret;
-	s->nr_queues = s->info.params.nr_queues;
+	/* The poll queues come after the others. */
+	s->nr_queues = s->info.params.nr_queues + s->info.params.nr_poll_queues;
 	s->queues = azb_zalloc(s->nr_queues * sizeof(*s->queues));
 	if (!s->queues) {
 		ret = -ENOMEM;
@@ -502,6 +506,11 @@ int azb_server_queue_stats_0_1(const struct azb_server *s, unsigned int qid,
 	if (!ret)
 		memcpy(st, &all, sizeof(*st));
 	return ret;
+}
+
+bool azb_server_queue_is_poll(const struct azb_server *s, unsigned int qid)
+{
+	return qid < s->nr_queues && s->queues[qid].q.poll_queue;
 }
 
 int azb_server_queue_cpus(const struct azb_server *s, unsigned int qid,

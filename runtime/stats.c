@@ -37,4 +37,5 @@ void azb_stats_read(const struct azb_queue_stats *src,
 	dst->busy_ns = AZB_LOAD(src->busy_ns);
 	dst->idle_ns = AZB_LOAD(src->idle_ns);
 	dst->redirects = AZB_LOAD(src->redirects);
+	dst->polled = AZB_LOAD(src->polled);
 }

@@ -55,7 +55,8 @@ static const char azb_remove_usage[] =
 
 static const char azb_list_usage[] =
 "list [--json]\n"
-"    List devices: id, path, size, block size, queues, depth, state, serving\n"
+"    List devices: id, path, size, block size, queues, poll queues, depth,\n"
+"    state, serving\n"
 "    pid and flags.\n";
 
 static const char azb_info_usage[] =
@@ -327,14 +328,15 @@ static void azb_print_info_json(const struct azb_dev_info *d, const char *indent
 	azb_chr_path(p->dev_id, path, sizeof(path));
 	printf("\"char_device\": \"%s\", \"size\": %llu, "
 	       "\"logical_bs\": %u, \"physical_bs\": %u, "
-	       "\"max_io_bytes\": %u, \"queues\": %u, \"depth\": %u, "
+	       "\"max_io_bytes\": %u, \"queues\": %u, \"poll_queues\": %u, "
+	       "\"depth\": %u, "
 	       "\"timeout_ms\": %u, \"recovery_ms\": %u, "
 	       "\"state\": \"%s\", \"pid\": %d, "
 	       "\"flags\": %llu, \"flag_names\": ",
 	       path, (unsigned long long)p->dev_bytes, p->logical_bs,
-	       p->physical_bs, p->max_io_bytes, p->nr_queues, p->queue_depth,
-	       p->timeout_ms, p->recovery_ms, azb_state_name(d->state),
-	       d->owner_pid,
+	       p->physical_bs, p->max_io_bytes, p->nr_queues,
+	       p->nr_poll_queues, p->queue_depth, p->timeout_ms,
+	       p->recovery_ms, azb_state_name(d->state), d->owner_pid,
 	       (unsigned long long)p->flags);
 	AZB_PRINT_FLAGS(p->flags, azb_dev_flag_names, true);
 	printf(", \"blk_major\": %u, \"blk_minor\": %u, "
@@ -349,8 +351,9 @@ static void azb_print_row(const struct azb_dev_info *d)
 
 	azb_blk_path(p->dev_id, path, sizeof(path));
 	azb_cli_fmt_size(p->dev_bytes, size, sizeof(size));
-	printf("%-5u %-14s %7s %5u %6u %5u %-8s %7d ", p->dev_id, path, size,
-	       p->logical_bs, p->nr_queues, p->queue_depth,
+	printf("%-5u %-14s %7s %5u %6u %5u %5u %-8s %7d ", p->dev_id, path,
+	       size, p->logical_bs, p->nr_queues, p->nr_poll_queues,
+	       p->queue_depth,
 	       azb_state_name(d->state), d->owner_pid);
 	AZB_PRINT_FLAGS(p->flags, azb_dev_flag_names, false);
 	printf("\n");
@@ -407,8 +410,9 @@ static int azb_cmd_list(const struct azb_cmd *cmd, int argc, char **argv)
 	if (json)
 		printf("[");
 	else
-		printf("%-5s %-14s %7s %5s %6s %5s %-8s %7s %s\n", "ID", "DEVICE",
-		       "SIZE", "BS", "QUEUES", "DEPTH", "STATE", "PID", "FLAGS");
+		printf("%-5s %-14s %7s %5s %6s %5s %5s %-8s %7s %s\n", "ID",
+		       "DEVICE", "SIZE", "BS", "QUEUES", "POLLQ", "DEPTH", "STATE",
+		       "PID", "FLAGS");
 	for (i = 0; i < n; i++) {
 		rc = azb_dev_get_info(ids[i], &d);
 		/* Removed since it was listed: it is simply not there. */
@@ -469,6 +473,7 @@ static int azb_cmd_info(const struct azb_cmd *cmd, int argc, char **argv)
 	       p->physical_bs);
 	printf("max I/O:      %u\n", p->max_io_bytes);
 	printf("queues:       %u x depth %u\n", p->nr_queues, p->queue_depth);
+	printf("poll queues:  %u\n", p->nr_poll_queues);
 	printf("timeout:      %u ms\n", p->timeout_ms);
 	if (p->flags & AZB_DEV_RECOVERY)
 		printf("recovery:     holds I/O %u ms for a new runtime\n",

@@ -187,6 +187,10 @@ bool azb_cli_dev_opt(const char *prog, int c, const char *arg,
 	case AZB_OPT_NO_WRITE_CACHE:
 		p->flags &= ~AZB_DEV_WRITE_CACHE;
 		return true;
+	case AZB_OPT_POLL_QUEUES:
+		p->nr_poll_queues = azb_cli_uint(prog, "--poll-queues", arg, 0,
+						 AZBUSE_MAX_QUEUES);
+		return true;
 	}
 	return false;
 }
@@ -205,6 +209,8 @@ void azb_cli_dev_usage(const char *indent)
 			" (default 30)",
 		"    --ro               read-only",
 		"    --no-write-cache   no volatile write cache: no FLUSH or FUA requests",
+		"    --poll-queues N    poll queues for polled I/O (io_uring IOPOLL), whose",
+		"                       submitters reap completions themselves (default 0)",
 	};
 	size_t i;
 
@@ -245,6 +251,11 @@ int azb_cli_dev_check_kernel(const char *prog, const struct azb_dev_params *p,
 	if (p->max_io_bytes > f->max_io_bytes)
 		azb_die_usage(prog, "--max-io: %u is more than the module's limit of %u",
 			      p->max_io_bytes, f->max_io_bytes);
+	if (p->nr_poll_queues && !(f->features & AZBUSE_FEAT_POLL_QUEUES))
+		azb_die_usage(prog, "--poll-queues: the loaded module has no poll queues");
+	if (p->nr_poll_queues > f->max_queues)
+		azb_die_usage(prog, "--poll-queues: %u is more than the %u queues the module allows here",
+			      p->nr_poll_queues, f->max_queues);
 	if ((p->flags & AZB_DEV_RECOVERY) &&
 	    !(f->features & AZBUSE_FEAT_RECOVERY))
 		azb_die_usage(prog, "--recovery: the loaded module does not support it");

@@ -55,7 +55,7 @@ bool azb_cli_no_module(int rc);
 
 /*
  * The device options both tools take: -s -q -d -b --max-io --timeout --ro
- * --no-write-cache.  A tool puts AZB_CLI_DEV_OPTSTRING in its option string
+ * --no-write-cache --poll-queues.  A tool puts AZB_CLI_DEV_OPTSTRING in its option string
  * and AZB_CLI_DEV_LONGOPTS in its table, numbers its own long-only options
  * from AZB_OPT_TOOL, and hands each option to azb_cli_dev_opt().
  */
@@ -64,6 +64,7 @@ enum {
 	AZB_OPT_TIMEOUT,
 	AZB_OPT_RO,
 	AZB_OPT_NO_WRITE_CACHE,
+	AZB_OPT_POLL_QUEUES,
 	AZB_OPT_TOOL,
 };
 
@@ -76,7 +77,8 @@ enum {
 	{ "max-io",		required_argument, NULL, AZB_OPT_MAX_IO }, \
 	{ "timeout",		required_argument, NULL, AZB_OPT_TIMEOUT }, \
 	{ "ro",			no_argument, NULL, AZB_OPT_RO },	\
-	{ "no-write-cache",	no_argument, NULL, AZB_OPT_NO_WRITE_CACHE }
+	{ "no-write-cache",	no_argument, NULL, AZB_OPT_NO_WRITE_CACHE }, \
+	{ "poll-queues",	required_argument, NULL, AZB_OPT_POLL_QUEUES }
 
 /* Applies option c to p; false if c is not a device option. */
 bool azb_cli_dev_opt(const char *prog, int c, const char *arg,

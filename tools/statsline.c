@@ -48,6 +48,7 @@ void azb_stats_total(const struct azb_server *srv, struct azb_queue_stats *t)
 		t->busy_ns += q.busy_ns;
 		t->idle_ns += q.idle_ns;
 		t->redirects += q.redirects;
+		t->polled += q.polled;
 	}
 }
 
@@ -132,7 +133,8 @@ static void azb_json_queue(FILE *out, const struct azb_server *srv,
 		cpus[0] = '\0';
 	if (azb_server_queue_stats(srv, qid, &st))
 		memset(&st, 0, sizeof(st));
-	fprintf(out, "{\"qid\": %u, \"cpus\": \"%s\", \"node\": %d, ", qid,
+	fprintf(out, "{\"qid\": %u, \"poll\": %s, \"cpus\": \"%s\", \"node\": %d, ",
+		qid, azb_server_queue_is_poll(srv, qid) ? "true" : "false",
 		cpus, node);
 	azb_json_ops(out, "ios", st.ios);
 	fputs(", ", out);
@@ -150,10 +152,11 @@ static void azb_json_queue(FILE *out, const struct azb_server *srv,
 		fprintf(out, "%s%llu", i ? ", " : "",
 			(unsigned long long)st.batch_hist[i]);
 	fprintf(out,
-		"], \"qd_sum\": %llu, \"qd_max\": %llu, \"busy_ns\": %llu, \"idle_ns\": %llu, \"redirects\": %llu}",
+		"], \"qd_sum\": %llu, \"qd_max\": %llu, \"busy_ns\": %llu, \"idle_ns\": %llu, \"redirects\": %llu, \"polled\": %llu}",
 		(unsigned long long)st.qd_sum, (unsigned long long)st.qd_max,
 		(unsigned long long)st.busy_ns, (unsigned long long)st.idle_ns,
-		(unsigned long long)st.redirects);
+		(unsigned long long)st.redirects,
+		(unsigned long long)st.polled);
 }
 
 void azb_statsline_print(struct azb_statsline *sl, bool final)

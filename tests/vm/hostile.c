@@ -7,7 +7,8 @@
  *   azb-hostile ctl SEED N        N random and boundary ioctls on /dev/azbusectl
  *   azb-hostile chr ID SEED N     N random ioctls, mmaps and ring values on
  *                                 /dev/azbusecID while I/O runs on /dev/azbuseID
- *   azb-hostile stall ID          attach every queue, never complete anything
+ *   azb-hostile stall ID          attach every queue (poll queues too), never
+ *                                 complete anything
  *   azb-hostile unpriv ID         as user nobody: every entry point refused
  *   azb-hostile lateread ID SECTOR
  *                                 serve a 1-queue device from memory, but hold
@@ -263,9 +264,13 @@ static void queue_cpus_boundaries(int fd, uint32_t nr_cpus)
 	EXPECT(ioctl(fd, AZBUSE_IOC_GET_QUEUE_INFO, &qi) < 0 &&
 	       errno == EFAULT, "QUEUE_INFO with a bad mask pointer");
 	qi.cpus_ptr = (uintptr_t)mask;
-	qi.reserved[3] = 1;
+	qi.reserved[2] = 1;
 	EXPECT(ioctl(fd, AZBUSE_IOC_GET_QUEUE_INFO, &qi) < 0 &&
 	       errno == EINVAL, "QUEUE_INFO with a reserved field set");
+	qi.reserved[2] = 0;
+	qi.flags = AZBUSE_QUEUE_F_POLL;
+	EXPECT(ioctl(fd, AZBUSE_IOC_GET_QUEUE_INFO, &qi) < 0 &&
+	       errno == EINVAL, "QUEUE_INFO with an output (flags) set");
 out:
 	free(mask);
 }
@@ -474,7 +479,8 @@ static void cmd_stall(uint32_t id)
 		perror("azb-hostile: GET_INFO");
 		exit(1);
 	}
-	for (q = 0; q < info.nr_queues; q++)
+	/* Poll queues too: they come after the others. */
+	for (q = 0; q < info.nr_queues + info.nr_poll_queues; q++)
 		if (attach(fd, q, &m)) {
 			fprintf(stderr, "azb-hostile: attach %u failed\n", q);
 			exit(1);

@@ -124,7 +124,18 @@ struct azbuse_dev_info {
 	__u32	max_discard_bytes;
 	__u32	discard_granularity;
 	__u32	max_write_zeroes_bytes;
-	__u32	__pad2;
+	/*
+	 * AZBUSE_FEAT_POLL_QUEUES: blk-mq poll queues (HCTX_TYPE_POLL) on
+	 * top of nr_queues, with queue ids nr_queues .. nr_queues +
+	 * nr_poll_queues - 1.  I/O submitted polled (io_uring IOPOLL,
+	 * RWF_HIPRI) goes there, and its submitter reaps the CQEs the
+	 * runtime published in the queue's CQ ring itself; the runtime need
+	 * not COMMIT them unless nobody polls.  0: none (polled I/O is then
+	 * served as ordinary I/O, also on kernels whose block layer refuses
+	 * it on a device without poll queues).  At most max_queues.
+	 */
+	__u16	nr_poll_queues;
+	__u16	__pad2;
 	__u64	reserved[4];
 };
 
@@ -159,6 +170,7 @@ struct azbuse_dev_list {
 #define AZBUSE_FEAT_WAKE_FD	(1ULL << 10)	/* queue_attach.wake_fd */
 #define AZBUSE_FEAT_ORPHAN_SLOTS (1ULL << 11)	/* timed-out slots kept until answered */
 #define AZBUSE_FEAT_REDIRECT	(1ULL << 12)	/* SET_FILES, redirect CQEs, ATTACH_REDIRECT */
+#define AZBUSE_FEAT_POLL_QUEUES	(1ULL << 13)	/* dev_info.nr_poll_queues */
 
 struct azbuse_features {
 	__u32	size;		/* sizeof(struct azbuse_features) */
@@ -197,8 +209,13 @@ struct azbuse_queue_info {
 	__u64	cpus_ptr;	/* in: user buffer, or 0 */
 	__u32	cpus_bytes;	/* in: its size */
 	__u32	nr_cpus;	/* out */
-	__u64	reserved[4];
+	__u32	flags;		/* out: AZBUSE_QUEUE_F_* */
+	__u32	__pad2;
+	__u64	reserved[3];
 };
+
+/* The queue is a poll queue: its submitters reap its CQ themselves. */
+#define AZBUSE_QUEUE_F_POLL	(1U << 0)
 
 /*
  * Attach a queue: register its data arena (pinned until the device closes,
