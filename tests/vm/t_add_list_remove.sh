@@ -9,7 +9,13 @@ azb_wait_for /dev/azbuse1 5 || fail "/dev/azbuse1 missing"
 [ -c /dev/azbusec1 ] || fail "/dev/azbusec1 is not a char device"
 [ "$(blockdev --getsize64 /dev/azbuse1)" = $((64 << 20)) ] ||
 	fail "size $(blockdev --getsize64 /dev/azbuse1)"
-[ "$(ls /sys/block/azbuse1/mq | wc -l)" = 2 ] || fail "not 2 hardware queues"
+# From 6.11 the block layer fails polled I/O on a device without a poll
+# queue, so one without a ring (it hands polled I/O to the default
+# queues) comes along there.
+want=2
+[ "$(printf '%s\n' 6.11 "$(uname -r)" | sort -V | head -n 1)" = 6.11 ] && want=3
+[ "$(ls /sys/block/azbuse1/mq | wc -l)" = $want ] ||
+	fail "$(ls /sys/block/azbuse1/mq | wc -l) hardware queues, want $want"
 [ "$(cat /sys/block/azbuse1/queue/nr_requests)" -le 64 ] ||
 	fail "depth $(cat /sys/block/azbuse1/queue/nr_requests)"
 
