@@ -298,7 +298,8 @@ static blk_status_t azb_queue_rq(struct blk_mq_hw_ctx *hctx,
 	WRITE_ONCE(q->sq_tail, q->sq_tail + 1);
 	spin_unlock(&q->sq_lock);
 
-	if (bd->last)
+	/* The ringless poll queue's commit_rqs cannot tell which queue. */
+	if (bd->last || !hctx->driver_data)
 		azb_queue_kick(q);
 	return BLK_STS_OK;
 }

@@ -74,6 +74,25 @@ verify_polled "$AZB_DEV" "no poll queue"
 kill -INT "$AZB_RUN_PID"
 azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
 
+# 2b. Two poll queues on a guest of two CPUs: each poll queue's poller
+# runs off the CPU that submits to it (blk-mq maps one CPU to each).
+if [ "$(nproc)" = 2 ]; then
+	out=$AZB_WORK/run2b
+	azb_serve "$out" -q 2 --poll-queues 2 --engine null -s 64M --stats-json
+	name=$(basename "$AZB_DEV")
+	for ((i = 0; i < 50; i++)); do grep -q '^{' "$out" && break; sleep 0.1; done
+	azb_reported_cpus "$out" >"$AZB_WORK/places"
+	for q in 2 3; do
+		kernel=$(tr -d ' ' </sys/block/"$name"/mq/$q/cpu_list)
+		runs=$(awk -v q=$q '$1 == q {print $2}' "$AZB_WORK/places")
+		note "poll queue $q: submitted from CPU $kernel, its poller on CPUs $runs"
+		[ "$runs" = $((1 - kernel)) ] ||
+			fail "poll queue $q's poller may run on CPUs $runs, want the other one than its submitting CPU $kernel"
+	done
+	kill -INT "$AZB_RUN_PID"
+	azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
+fi
+
 # 3. The runtime of a poll queue dies with polled I/O in flight.
 dev=$("$AZBUSECTL" add 7 -s 64M -q 1 --poll-queues 1 -d 16) || fail "add 7"
 "$AZB_HOSTILE" stall 7 >"$AZB_WORK/stall" 2>&1 &
