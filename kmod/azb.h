@@ -77,6 +77,11 @@ struct azb_slot {
 
 struct azb_dev;
 
+static inline struct azb_cmd *azb_cmd(struct request *rq)
+{
+	return blk_mq_rq_to_pdu(rq);
+}
+
 /* A queue's pinned arena and the runtime's wake_fd, as ATTACH sets them up. */
 struct azb_arena {
 	struct page		**pages;

@@ -18,11 +18,6 @@
 #include "azb.h"
 #include "compat.h"
 
-static struct azb_cmd *azb_cmd(struct request *rq)
-{
-	return blk_mq_rq_to_pdu(rq);
-}
-
 /* The bio flags the runtime sees; their REQ_* values differ by kernel. */
 static u32 azb_req_flags(const struct request *rq)
 {

@@ -25,11 +25,6 @@
 #include <linux/uio.h>
 #include "azb.h"
 
-static struct azb_cmd *azb_rio_cmd(struct request *rq)
-{
-	return blk_mq_rq_to_pdu(rq);
-}
-
 /* Inode holding the data: the block device's own for a device node. */
 static struct inode *azb_file_host(struct file *f)
 {
@@ -277,7 +272,7 @@ int azb_redirect_prepare(struct azb_queue *q, struct request *rq,
 			 const void *slot, int nr)
 {
 	struct azb_dev *dev = q->dev;
-	struct azb_cmd *cmd = azb_rio_cmd(rq);
+	struct azb_cmd *cmd = azb_cmd(rq);
 	bool write = req_op(rq) == REQ_OP_WRITE;
 	u64 left = blk_rq_bytes(rq);
 	int i, ret;
@@ -321,7 +316,7 @@ fail:
 /* Starts a prepared request's extents; the last to finish ends it. */
 void azb_redirect_issue(struct request *rq)
 {
-	struct azb_cmd *cmd = azb_rio_cmd(rq);
+	struct azb_cmd *cmd = azb_cmd(rq);
 	unsigned int i;
 
 	atomic_set(&cmd->rio_error, 0);
