@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The few kernel API differences between 6.1 and 6.12, in one place, so the
- * driver reads as one version.
+ * The few kernel API differences between 6.1, 6.12 and 7.2, in one place, so
+ * the driver reads as one version.
  */
 #ifndef AZB_COMPAT_H
 #define AZB_COMPAT_H
@@ -74,6 +74,16 @@ static inline struct gendisk *azb_alloc_disk(struct blk_mq_tag_set *set,
  */
 #define AZB_POLLED_NEEDS_POLL_QUEUE \
 	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0))
+
+/*
+ * 6.14 made merging the default and removed the flag that asked for it
+ * (an enum constant, so it cannot be tested with #ifdef).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+#define AZB_MQ_F_SHOULD_MERGE		0
+#else
+#define AZB_MQ_F_SHOULD_MERGE		BLK_MQ_F_SHOULD_MERGE
+#endif
 
 /* eventfd_signal() lost its count argument in 6.8. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)

@@ -298,7 +298,7 @@ static int azb_dev_init_disk(struct azb_dev *dev)
 	dev->set.queue_depth = info->queue_depth;
 	dev->set.numa_node = NUMA_NO_NODE;
 	dev->set.cmd_size = sizeof(struct azb_cmd);
-	dev->set.flags = BLK_MQ_F_SHOULD_MERGE;
+	dev->set.flags = AZB_MQ_F_SHOULD_MERGE;
 	dev->set.timeout = msecs_to_jiffies(info->timeout_ms);
 	dev->set.driver_data = dev;
 	ret = blk_mq_alloc_tag_set(&dev->set);

@@ -186,19 +186,20 @@ static int azb_redirect_iters(struct azb_cmd *cmd, struct request *rq)
 	unsigned int dir = req_op(rq) == REQ_OP_WRITE ? ITER_SOURCE : ITER_DEST;
 	unsigned int nr_bvec = 0, offset, i;
 	struct req_iterator it;
-	struct bio_vec tmp, *bvec;
+	struct bio_vec tmp, *fill;
+	const struct bio_vec *bvec;	/* 7.x: __bvec_iter_bvec() is const */
 	size_t done = 0;
 
 	rq_for_each_bvec(tmp, rq, it)
 		nr_bvec++;
 	if (rq->bio != rq->biotail) {
 		/* Several bios: one array, as loop builds (bios may be split). */
-		bvec = kmalloc_array(nr_bvec, sizeof(*bvec), GFP_NOIO);
-		if (!bvec)
+		fill = kmalloc_array(nr_bvec, sizeof(*fill), GFP_NOIO);
+		if (!fill)
 			return -ENOMEM;
-		cmd->bvec = bvec;
+		cmd->bvec = fill;
 		rq_for_each_bvec(tmp, rq, it)
-			*bvec++ = tmp;
+			*fill++ = tmp;
 		bvec = cmd->bvec;
 		offset = 0;
 	} else {
