@@ -2,7 +2,8 @@
 #
 #   make            library, tools, and the module for KVER (default: the
 #                   running kernel if its headers are installed)
-#   make modules    the module for every kernel with headers in /lib/modules
+#   make modules    the module for every kernel with headers (ci/kernels
+#                   headers: the host's and the sid root's 7.x)
 #   make test       install deps, build, run host and guest tests
 #   make demo       install deps, build, serve a device in a guest, run fio
 #   make bench      install deps, build, benchmark against null_blk, nbd,
@@ -23,7 +24,6 @@ LDLIBS	+= -pthread -luring -lhwloc -lnuma -ljemalloc -lnbd -lrbd -lrados
 B	:= build
 
 KVER	?= $(shell uname -r)
-KDIR	?= /lib/modules/$(KVER)/build
 
 LIB_SRC	:= $(wildcard runtime/*.c) $(wildcard engines/*.c)
 LIB_OBJ	:= $(patsubst %.c,$(B)/%.o,$(LIB_SRC))
@@ -103,12 +103,11 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_HELPERS) $(TOOL_COMMON) $(B)/lib/libazb
 # The module is built in a copy of kmod/ per kernel so that two kernels'
 # objects never mix.
 module:
-	@if [ -d "$(KDIR)" ]; then ci/build-kmod "$(KVER)"; \
+	@if ci/kernels headers | grep -qxF "$(KVER)"; then ci/build-kmod "$(KVER)"; \
 	else echo "make: no headers for kernel $(KVER) (set KVER=...); module not built"; fi
 
 modules:
-	@for d in /lib/modules/*/build; do [ -d "$$d" ] || continue; \
-		v=$${d#/lib/modules/}; ci/build-kmod "$${v%/build}" || exit 1; done
+	@for v in $$(ci/kernels headers); do ci/build-kmod "$$v" || exit 1; done
 
 deps:
 	bash ci/deps.sh

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Install everything azbuse needs to build, test and benchmark on Debian 12:
 # toolchain and libraries, the bookworm-backports suite, and the kernel
-# images + headers of both supported kernels (6.1 from bookworm, 6.12 from
-# backports) for the QEMU guests.  Idempotent: a second run changes nothing.
+# images + headers of the supported kernels for the QEMU guests: 6.1 from
+# bookworm, 6.12 from backports, 7.2 from sid in a build root of its own
+# (ci/sid-kernel).  Idempotent: a second run changes nothing.
 set -euo pipefail
 
 [ "$(id -u)" = 0 ] || { echo "ci/deps.sh: must run as root" >&2; exit 1; }
 export DEBIAN_FRONTEND=noninteractive
 stamp=/var/lib/azbuse-deps.stamp
-self_sum=$(sha256sum "$0" | cut -d' ' -f1)
+self_sum=$(cat "$0" "$(dirname "$0")/sid-kernel" | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$self_sum" ] && [ -z "${AZB_DEPS_FORCE:-}" ]; then
 	exit 0
 fi
@@ -38,7 +39,7 @@ pkgs=(build-essential make gcc pkg-config kmod cpio xz-utils zstd
       dkms dpkg-dev groff-base man-db python3 strace
       nbdkit nbd-client gnuplot-nox
       ceph-mon ceph-osd ceph-common librbd-dev librados-dev rbd-nbd
-      python3-rados python3-rbd qemu-utils)
+      python3-rados python3-rbd qemu-utils debootstrap)
 apt-get install -y -q --no-install-recommends "${pkgs[@]}" >/dev/null
 
 # Newest 6.1 kernel from bookworm and newest 6.12 from backports; a kernel
@@ -56,4 +57,10 @@ for k in "$k61" "$k612"; do
 		echo "ci/deps.sh: could not install kernel $k; its guest tests will skip" >&2
 done
 
-echo "$self_sum" > "$stamp"
+# Newest 7.x from sid, in its own root: its kbuild needs sid's toolchain.
+# Not stamped done without it, so the next run tries again.
+if "$(dirname "$0")/sid-kernel" 7 >/dev/null; then
+	echo "$self_sum" > "$stamp"
+else
+	echo "ci/deps.sh: no Linux 7.x from sid; its guest tests will skip" >&2
+fi

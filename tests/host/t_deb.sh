@@ -3,7 +3,8 @@
 # real dpkg -i on this machine as a new user would do it: the tools run,
 # man finds the pages, pkg-config finds the library, the packaged example
 # builds against it, DKMS built and installed azbuse.ko for every kernel
-# with headers; then dpkg --purge leaves nothing behind.  The install part
+# with headers; then dpkg --purge leaves nothing behind.  Then the same for
+# azbuse-dkms in the sid root, for its 7.x kernel.  The install part
 # skips if azbuse packages are already installed (they are not touched).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -125,3 +126,33 @@ left=$(ls -d /usr/src/azbuse-$ver /var/lib/dkms/azbuse /usr/sbin/azbusectl \
 	/usr/lib/$ma/libazbuse* /lib/modules/*/updates/dkms/azbuse.ko* 2>/dev/null || true)
 [ -z "$left" ] || fail "dpkg --purge left: $left"
 echo "  dpkg --purge removed the packages, the DKMS module and every file"
+
+# The DKMS package where 7.x is the booted kernel: installed and purged in
+# the sid root (ci/in-root), whose toolchain that kernel's kbuild needs.
+sid_root= sid_ks=()
+for k in $(ci/kernels headers); do
+	r=$(ci/kernels root "$k")
+	[ -n "$r" ] || continue
+	sid_root=$r
+	sid_ks+=("$k")
+done
+[ -n "$sid_root" ] || fail "no 7.x kernel headers in the sid root (ci/deps.sh installs them)"
+! ci/in-root "$sid_root" dpkg -s azbuse-dkms >/dev/null 2>&1 ||
+	fail "azbuse-dkms is installed in $sid_root already"
+deb=azbuse-dkms_${ver}_all.deb
+cp "build/deb/$deb" "$sid_root/var/tmp/$deb"
+trap 'ci/in-root "$sid_root" dpkg --purge azbuse-dkms >/dev/null 2>&1 || true; rm -f "$sid_root/var/tmp/$deb"; cleanup' EXIT
+ci/in-root "$sid_root" dpkg -i "/var/tmp/$deb" >"$tmp/dpkg" 2>&1 ||
+	fail "dpkg -i $deb in $sid_root: $(tail -n 20 "$tmp/dpkg")"
+for k in "${sid_ks[@]}"; do
+	ko=$(ls "$sid_root/lib/modules/$k/updates/dkms/"azbuse.ko* 2>/dev/null | head -n 1)
+	[ -n "$ko" ] || fail "DKMS did not install azbuse.ko for $k in $sid_root: $(grep -iE 'error|warning' "$tmp/dpkg" | head)"
+	[ "$(ci/in-root "$sid_root" modinfo -F vermagic "${ko#"$sid_root"}" | cut -d' ' -f1)" = "$k" ] ||
+		fail "$ko has the wrong vermagic"
+done
+ci/in-root "$sid_root" dpkg --purge azbuse-dkms >"$tmp/dpkg" 2>&1 ||
+	fail "dpkg --purge azbuse-dkms in $sid_root: $(tail -n 20 "$tmp/dpkg")"
+left=$(ls -d "$sid_root/usr/src/azbuse-$ver" "$sid_root/var/lib/dkms/azbuse" \
+	"$sid_root"/lib/modules/*/updates/dkms/azbuse.ko* 2>/dev/null || true)
+[ -z "$left" ] || fail "dpkg --purge in $sid_root left: $left"
+echo "  in the sid root: DKMS built and installed azbuse.ko for ${sid_ks[*]}; purge left nothing"
