@@ -37,7 +37,7 @@ VERSION	:= $(shell sed -n 's/^\#define AZB_VERSION[[:space:]]*"\(.*\)"/\1/p' inc
 SONAME	:= libazbuse.so.0
 SOFILE	:= libazbuse.so.$(VERSION)
 
-.PHONY: all lib tools unit vmtools perf module modules test demo bench deps clean
+.PHONY: all lib tools unit vmtools perf kublk module modules test demo bench deps clean
 # Keep objects: the chained pattern rules would otherwise delete them.
 .SECONDARY:
 all: lib tools unit vmtools examples module
@@ -56,7 +56,12 @@ $(B)/tests/azb-hostile: $(HOSTILE_SRC) tests/vm/hostile.h $(HDRS)
 # Benchmark programs (perf/README.md): the runtime's native benchmark (a
 # unit test runs it too) and the ublk null server the guest benchmark
 # compares with, built against the 6.12 headers' ublk ABI.
-perf: $(B)/perf/azb-native-bench $(B)/perf/azb-ublk-null
+perf: $(B)/perf/azb-native-bench $(B)/perf/azb-ublk-null kublk
+
+# The kernel's own ublk server, from the sid root's linux-source-7.x
+# (ci/sid-kernel); without that root the benchmark shows it as n/a.
+kublk:
+	@perf/peers/build-kublk || echo "make: kublk not built (bash ci/deps.sh makes the sid root); the benchmark shows it as n/a"
 
 $(B)/perf/azb-native-bench: perf/native-bench.c $(B)/tests/unit/ring_emul.o $(B)/lib/libazbuse.a $(HDRS)
 	@mkdir -p $(dir $@)
