@@ -264,6 +264,80 @@ static int azb_rio_set(struct azb_dev *dev, struct azb_cmd *cmd,
 }
 
 /*
+ * The most of a block device one bio takes whole, or 0 (no limit here: a
+ * regular file's filesystem builds its own bios).  A REQ_NOWAIT bio that
+ * its target would have to split fails with EAGAIN (blk-merge), which
+ * would send every such extent through the worker.  A page per segment is
+ * an estimate: a request of smaller segments may still split, and then
+ * takes the worker as before.
+ */
+static u32 azb_rio_cap(struct azb_dev *dev, const struct azb_rio *rio)
+{
+	struct request_queue *q;
+	struct inode *inode;
+	u64 cap;
+
+	if (rio->file == AZBUSE_FILE_HOLE)
+		return 0;
+	inode = azb_file_host(rio->iocb.ki_filp);
+	if (!S_ISBLK(inode->i_mode))
+		return 0;
+	q = bdev_get_queue(I_BDEV(inode));
+	cap = min_t(u64, (u64)queue_max_sectors(q) << SECTOR_SHIFT,
+		    (u64)queue_max_segments(q) << PAGE_SHIFT);
+	return round_down(min_t(u64, cap, U32_MAX), dev->info.logical_bs);
+}
+
+/*
+ * Cuts extents on block devices into pieces of at most azb_rio_cap(), so
+ * each is one bio the target takes with IOCB_NOWAIT from the poller.
+ * Without memory for the pieces the extents stay whole (and may go
+ * through the worker).
+ */
+static void azb_redirect_split(struct azb_dev *dev, struct azb_cmd *cmd)
+{
+	unsigned int i, k = 0, total = 0;
+	struct azb_rio *pieces;
+
+	for (i = 0; i < cmd->nr_rios; i++) {
+		u32 cap = azb_rio_cap(dev, &cmd->rios[i]);
+
+		total += cap && cmd->rios[i].len > cap ?
+			 DIV_ROUND_UP(cmd->rios[i].len, cap) : 1;
+	}
+	if (total == cmd->nr_rios || total > U16_MAX)
+		return;
+	pieces = kmalloc_array(total, sizeof(*pieces), GFP_NOIO);
+	if (!pieces)
+		return;
+	for (i = 0; i < cmd->nr_rios; i++) {
+		const struct azb_rio *r = &cmd->rios[i];
+		u32 cap = azb_rio_cap(dev, r), off = 0;
+
+		do {
+			struct azb_rio *p = &pieces[k++];
+			u32 len = cap ? min(cap, r->len - off) : r->len;
+
+			memset(p, 0, sizeof(*p));
+			p->cmd = cmd;
+			INIT_WORK(&p->work, azb_rio_work);
+			p->pos = r->pos + off;
+			p->len = len;
+			p->file = r->file;
+			/* The first piece takes over the extent's reference. */
+			p->iocb.ki_filp = r->iocb.ki_filp;
+			if (off && p->iocb.ki_filp)
+				get_file(p->iocb.ki_filp);
+			off += len;
+		} while (off < r->len);
+	}
+	if (cmd->rios != cmd->inline_rios)
+		kfree(cmd->rios);
+	cmd->rios = pieces;
+	cmd->nr_rios = total;
+}
+
+/*
  * Takes the runtime's extent list for a claimed request out of its slot
  * (the runtime may rewrite the slot at once) and checks it.  0 or -errno;
  * on success the request is the redirect's, to be issued with
@@ -305,6 +379,7 @@ int azb_redirect_prepare(struct azb_queue *q, struct request *rq,
 	ret = -EINVAL;
 	if (left)
 		goto fail;
+	azb_redirect_split(dev, cmd);
 	ret = azb_redirect_iters(cmd, rq);
 	if (ret)
 		goto fail;
