@@ -219,6 +219,18 @@ static int azb_redirect_iters(struct azb_cmd *cmd, struct request *rq)
 	return 0;
 }
 
+/* A part of the request's data on FILE at POS, not yet issued. */
+static void azb_rio_init(struct azb_rio *rio, struct azb_cmd *cmd, u32 file,
+			 loff_t pos, u32 len)
+{
+	memset(rio, 0, sizeof(*rio));
+	rio->cmd = cmd;
+	INIT_WORK(&rio->work, azb_rio_work);
+	rio->file = file;
+	rio->pos = pos;
+	rio->len = len;
+}
+
 /* One extent of the runtime's list, checked.  0 or -errno. */
 static int azb_rio_set(struct azb_dev *dev, struct azb_cmd *cmd,
 		       unsigned int i, const struct azbuse_extent *e,
@@ -230,15 +242,10 @@ static int azb_rio_set(struct azb_dev *dev, struct azb_cmd *cmd,
 	loff_t size;
 	unsigned int j;
 
-	memset(rio, 0, sizeof(*rio));
-	rio->cmd = cmd;
-	INIT_WORK(&rio->work, azb_rio_work);
+	azb_rio_init(rio, cmd, e->file, e->offset, e->len);
 	cmd->nr_rios = i + 1;
 	if (!e->len || e->len > left || ((e->len | e->offset) & (lbs - 1)))
 		return -EINVAL;
-	rio->pos = e->offset;
-	rio->len = e->len;
-	rio->file = e->file;
 	if (e->file == AZBUSE_FILE_HOLE)
 		return write ? -EINVAL : 0;
 	if (e->file >= AZBUSE_MAX_FILES)
@@ -318,12 +325,7 @@ static void azb_redirect_split(struct azb_dev *dev, struct azb_cmd *cmd)
 			struct azb_rio *p = &pieces[k++];
 			u32 len = cap ? min(cap, r->len - off) : r->len;
 
-			memset(p, 0, sizeof(*p));
-			p->cmd = cmd;
-			INIT_WORK(&p->work, azb_rio_work);
-			p->pos = r->pos + off;
-			p->len = len;
-			p->file = r->file;
+			azb_rio_init(p, cmd, r->file, r->pos + off, len);
 			/* The first piece takes over the extent's reference. */
 			p->iocb.ki_filp = r->iocb.ki_filp;
 			if (off && p->iocb.ki_filp)
