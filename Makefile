@@ -18,9 +18,12 @@ CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror=implicit-function-declaration \
 	   -Wno-unused-parameter -fPIC -D_GNU_SOURCE -pthread
 CPPFLAGS += -Iinclude -Iinclude/uapi -Iruntime
-# jemalloc is linked, not optional: the runtime allocates through its API,
-# and the tools get it as their malloc too.
-LDLIBS	+= -pthread -luring -lhwloc -lnuma -ljemalloc -lnbd -lrbd -lrados
+LDLIBS	+= -pthread -luring -lhwloc -lnuma -lnbd -lrbd -lrados
+# The programs built here link jemalloc, ahead of the C library, so that it
+# is their one malloc (and C++ operator new) and the runtime takes its
+# per-poller arenas from it; libazbuse itself does not (runtime/alloc.c).
+# --no-as-needed: nothing calls it by name, and it must still be loaded.
+JEMALLOC := -Wl,--push-state,--no-as-needed -ljemalloc -Wl,--pop-state
 B	:= build
 
 KVER	?= $(shell uname -r)
@@ -32,7 +35,7 @@ TOOL_COMMON := $(patsubst %.c,$(B)/%.o,$(filter-out tools/azbusectl.c tools/azbu
 TOOLS	:= $(B)/bin/azbusectl $(B)/bin/azbuse-run
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_HELPERS := $(patsubst %.c,$(B)/%.o,$(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c)))
-UNIT	:= $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+UNIT	:= $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC)) $(B)/tests/test_alloc_libc
 VERSION	:= $(shell sed -n 's/^\#define AZB_VERSION[[:space:]]*"\(.*\)"/\1/p' include/azbuse.h)
 SONAME	:= libazbuse.so.0
 SOFILE	:= libazbuse.so.$(VERSION)
@@ -51,7 +54,7 @@ vmtools: $(B)/tests/azb-hostile
 HOSTILE_SRC := $(wildcard tests/vm/hostile*.c)
 $(B)/tests/azb-hostile: $(HOSTILE_SRC) tests/vm/hostile.h $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(HOSTILE_SRC) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(HOSTILE_SRC) $(LDLIBS)
 
 # Benchmark programs (perf/README.md): the runtime's native benchmark (a
 # unit test runs it too) and the ublk null server the guest benchmark
@@ -65,8 +68,8 @@ kublk:
 
 $(B)/perf/azb-native-bench: perf/native-bench.c $(B)/tests/unit/ring_emul.o $(B)/lib/libazbuse.a $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< \
-		$(B)/tests/unit/ring_emul.o $(B)/lib/libazbuse.a $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(B)/tests/unit/ring_emul.o $(B)/lib/libazbuse.a $(JEMALLOC) $(LDLIBS)
 
 UBLK_HDR := $(lastword $(sort $(wildcard /usr/src/linux-headers-6.12*-common/include/uapi/linux/ublk_cmd.h)))
 
@@ -77,8 +80,8 @@ $(B)/perf/include/linux/ublk_cmd.h: $(UBLK_HDR)
 
 $(B)/perf/azb-ublk-null: perf/peers/ublk-null.c $(B)/perf/include/linux/ublk_cmd.h $(TOOL_COMMON) $(B)/lib/libazbuse.a $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -I$(B)/perf/include -Itools $(CFLAGS) -o $@ $< \
-		$(TOOL_COMMON) $(B)/lib/libazbuse.a $(LDLIBS)
+	$(CC) $(CPPFLAGS) -I$(B)/perf/include -Itools $(CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(TOOL_COMMON) $(B)/lib/libazbuse.a $(JEMALLOC) $(LDLIBS)
 
 $(B)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -91,7 +94,7 @@ $(B)/lib/libazbuse.a: $(LIB_OBJ)
 # The shared library exports only the API of azbuse.h (runtime/libazbuse.map).
 $(B)/lib/$(SOFILE): $(LIB_OBJ) runtime/libazbuse.map
 	@mkdir -p $(dir $@)
-	$(CC) -shared -Wl,-soname,$(SONAME) \
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) \
 		-Wl,--version-script=runtime/libazbuse.map -o $@ $(LIB_OBJ) $(LDLIBS)
 	ln -sf $(SOFILE) $(B)/lib/$(SONAME)
 	ln -sf $(SONAME) $(B)/lib/libazbuse.so
@@ -99,11 +102,17 @@ $(B)/lib/$(SOFILE): $(LIB_OBJ) runtime/libazbuse.map
 # Tools and tests link the static library: nothing to install to run them.
 $(B)/bin/%: $(B)/tools/%.o $(TOOL_COMMON) $(B)/lib/libazbuse.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(JEMALLOC) $(LDLIBS)
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_HELPERS) $(TOOL_COMMON) $(B)/lib/libazbuse.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(JEMALLOC) $(LDLIBS)
+
+# test_alloc once more without jemalloc: a program as libazbuse.pc builds it.
+$(B)/tests/test_alloc_libc: tests/unit/test_alloc.c $(B)/lib/libazbuse.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DAZB_TEST_NO_JEMALLOC $(CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(B)/lib/libazbuse.a $(LDLIBS)
 
 # The module is built in a copy of kmod/ per kernel so that two kernels'
 # objects never mix.

@@ -52,7 +52,7 @@ echo "  libazbuse.so.$ver exports the $(echo "$exported" | wc -l) functions of a
 # pkg-config against the staged copy.
 export PKG_CONFIG_SYSROOT_DIR=$st PKG_CONFIG_LIBDIR=$st$p/lib/pkgconfig
 [ "$(pkg-config --modversion libazbuse)" = "$ver" ] || fail "pkg-config --modversion is not $ver"
-want="-I$st$p/include -L$st$p/lib -lazbuse -ljemalloc"
+want="-I$st$p/include -L$st$p/lib -lazbuse"
 got=$(pkg-config --cflags --libs libazbuse | xargs)
 [ "$got" = "$want" ] || fail "pkg-config --cflags --libs: '$got', expected '$want'"
 
