@@ -13,12 +13,15 @@
 #
 # Objects go to build/; the module for kernel V to build/kmod/V/azbuse.ko.
 
+# A packager's CFLAGS, CPPFLAGS and LDFLAGS (environment or command line)
+# replace the defaults; what the code needs is added to them whatever they
+# are (override: a command-line variable would otherwise drop it).
 CC	?= cc
 CFLAGS	?= -O2 -g
-CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror=implicit-function-declaration \
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror=implicit-function-declaration \
 	   -Wno-unused-parameter -fPIC -D_GNU_SOURCE -pthread
-CPPFLAGS += -Iinclude -Iinclude/uapi -Iruntime
-LDLIBS	+= -pthread -luring -lhwloc -lnuma -lnbd -lrbd -lrados
+override CPPFLAGS += -Iinclude -Iinclude/uapi -Iruntime
+override LDLIBS += -pthread -luring -lhwloc -lnuma -lnbd -lrbd -lrados
 # The programs built here link jemalloc, ahead of the C library, so that it
 # is their one malloc (and C++ operator new) and the runtime takes its
 # per-poller arenas from it; libazbuse itself does not (runtime/alloc.c).
