@@ -49,9 +49,8 @@ struct azb_dev_params {
 	size_t		size;		/* sizeof(struct azb_dev_params) */
 	uint32_t	dev_id;		/* AZB_ID_ANY or the id wanted */
 	/*
-	 * Since 0.3, in what was padding (the layout is unchanged): poll
-	 * queues after the nr_queues others (AZBUSE_FEAT_POLL_QUEUES), for
-	 * I/O submitted polled (io_uring IOPOLL); 0: none.
+	 * Poll queues after the nr_queues others (AZBUSE_FEAT_POLL_QUEUES),
+	 * for I/O submitted polled (io_uring IOPOLL); 0: none.
 	 */
 	uint32_t	nr_poll_queues;
 	uint64_t	dev_bytes;
@@ -161,7 +160,7 @@ struct azb_engine_opts {
 	 */
 	const char	*params;
 	/*
-	 * Since 0.2 (size tells): the device has a volatile write cache, so
+	 * The device has a volatile write cache, so
 	 * the kernel sends FLUSH and FUA when data must be durable and the
 	 * engine may complete a write before it is.
 	 */
@@ -186,10 +185,10 @@ struct azb_engine {
 	uint32_t	max_discard_bytes;
 	uint32_t	discard_granularity;
 	uint32_t	max_write_zeroes_bytes;
-	/* Since 0.2: set by the runtime, for azb_engine_resize(). */
+	/* Set by the runtime, for azb_engine_resize(). */
 	struct azb_server *server;
 	/*
-	 * Since 0.3, redirect: files the engine offered with
+	 * Redirect: files the engine offered with
 	 * azb_engine_add_file() in open(), and whether the kernel took them
 	 * (set by the runtime before the first queue_init()).
 	 */
@@ -210,12 +209,12 @@ struct azb_engine_queue {
 	uint32_t	max_io_bytes;
 	struct azb_queue *rt;		/* runtime side: for azb_io_complete() */
 	/*
-	 * Since 0.2: readable when the kernel queued a request while the
+	 * Readable when the kernel queued a request while the
 	 * poller sleeps in wait(), or -1 if this kernel cannot say so.
 	 */
 	int		wake_fd;
 	/*
-	 * Since 0.3: the kernel takes redirects on this queue (engine->
+	 * The kernel takes redirects on this queue (engine->
 	 * redirect).  Then a WRITE arrives without its data (io->buf holds
 	 * none): the engine must redirect it or fail it.
 	 */
@@ -226,7 +225,7 @@ struct azb_engine_queue {
 #define AZB_IO_REDIRECTED	2 /* queue() or azb_io_complete(): see below */
 
 /*
- * Redirect (since 0.3): an engine whose bytes live in files or block
+ * Redirect: an engine whose bytes live in files or block
  * devices the kernel can do direct I/O on answers a READ or WRITE with
  * where they are, and the kernel moves them between the request's own
  * pages and those files itself: no copy through the arena, no data
@@ -306,7 +305,7 @@ struct azb_engine_ops {
 void azb_io_complete(struct azb_engine_queue *q, struct azb_io *io, int res);
 
 /*
- * For engines (since 0.2): the target now holds dev_bytes.  A device sized
+ * For engines: the target now holds dev_bytes.  A device sized
  * from the engine (no size asked for) follows, rounded down to whole
  * logical blocks, when the kernel can resize (AZBUSE_FEAT_RESIZE).  Any
  * thread may call it, a library's notification callback included.  0 (also
@@ -327,7 +326,7 @@ enum azb_poll_mode {
 	AZB_POLL_SLEEP = 2,	/* sleep whenever idle */
 };
 
-/* Where each queue's poller may run (since 0.2). */
+/* Where each queue's poller may run. */
 enum azb_pin {
 	/*
 	 * Any usable CPU of the NUMA node(s) of the queue's CPUs (default):
@@ -352,7 +351,6 @@ struct azb_server_opts {
 	unsigned int	poll_spin_us;	/* adaptive: spin before sleeping */
 	unsigned int	batch;		/* most SQEs taken per loop */
 	const char	*engine_params;	/* struct azb_engine_opts.params */
-	/* Since 0.2 (size tells): */
 	/*
 	 * CPUs the pollers may run on ("0-3,8"), or NULL: those the
 	 * program's threads may run on.  Each poller runs among these on
@@ -398,7 +396,6 @@ struct azb_queue_stats {
 	uint64_t	errors;		/* requests completed with an error */
 	uint64_t	batches;	/* commits that handed back completions */
 	uint64_t	bad_completions; /* commits whose CQEs the kernel refused */
-	/* Since 0.2: */
 	uint64_t	op_bytes[5];	/* bytes by enum azb_op */
 	uint64_t	commits;	/* COMMIT system calls */
 	uint64_t	commit_waits;	/* of those, ones that slept for requests */
@@ -417,7 +414,6 @@ struct azb_queue_stats {
 	uint64_t	qd_max;
 	uint64_t	busy_ns;	/* loop time that found work */
 	uint64_t	idle_ns;	/* loop time that found none, sleeping included */
-	/* Since 0.3: */
 	uint64_t	redirects;	/* requests answered with a redirect */
 	/* Poll queue: completions its submitters reaped, without a COMMIT. */
 	uint64_t	polled;
@@ -430,12 +426,12 @@ unsigned int azb_server_nr_queues(const struct azb_server *s);
  * Where queue qid's poller runs: writes its CPUs as a list ("0-3,8",
  * truncated to len bytes) to cpus and the NUMA node its memory is on (-1:
  * unknown) to *node (may be NULL).  Returns the list's full length, or
- * -errno.  Since 0.2.
+ * -errno.
  */
 int azb_server_queue_cpus(const struct azb_server *s, unsigned int qid,
 			  char *cpus, size_t len, int *node);
 
-/* True if queue qid is a poll queue (since 0.3). */
+/* True if queue qid is a poll queue. */
 bool azb_server_queue_is_poll(const struct azb_server *s, unsigned int qid);
 
 /* Size with an optional K/M/G/T/P suffix (powers of 1024): "1G", "512". */

@@ -180,13 +180,6 @@ static int azb_server_map_queue(struct azb_server *s, unsigned int qid)
 	return 0;
 }
 
-/*
- * The options of 0.1, which ended before cpus, are still taken, and those
- * of the 0.2 development tree that ended before pin.
- */
-#define AZB_SERVER_OPTS_0_1_SIZE	offsetof(struct azb_server_opts, cpus)
-#define AZB_SERVER_OPTS_CPUS_SIZE	offsetof(struct azb_server_opts, pin)
-
 int azb_server_create(const struct azb_server_opts *o, struct azb_server **out)
 {
 	struct azb_features f;
@@ -194,20 +187,14 @@ int azb_server_create(const struct azb_server_opts *o, struct azb_server **out)
 	unsigned int i;
 	int ret;
 
-	if (!o || (o->size != sizeof(*o) &&
-		   o->size != AZB_SERVER_OPTS_0_1_SIZE &&
-		   o->size != AZB_SERVER_OPTS_CPUS_SIZE) || !o->engine ||
-	    o->engine->version != AZB_ENGINE_OPS_VERSION)
-		return -EINVAL;
-	if (o->size == sizeof(*o) && o->pin != AZB_PIN_NODE &&
-	    o->pin != AZB_PIN_QUEUE)
+	if (!o || o->size != sizeof(*o) || !o->engine ||
+	    o->engine->version != AZB_ENGINE_OPS_VERSION ||
+	    (o->pin != AZB_PIN_NODE && o->pin != AZB_PIN_QUEUE))
 		return -EINVAL;
 	s = azb_zalloc(sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	azb_server_opts_init(&s->opts);
-	memcpy(&s->opts, o, o->size);
-	s->opts.size = sizeof(s->opts);
+	s->opts = *o;
 	s->fd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
@@ -454,58 +441,13 @@ void azb_server_destroy(struct azb_server *s)
 	azb_free(s);
 }
 
-/*
- * azb_server_queue_stats() has two versions (runtime/libazbuse.map); the
- * default is this one, the whole struct.
- */
-__attribute__((symver("azb_server_queue_stats@@LIBAZBUSE_0.3")))
-int azb_server_queue_stats_0_3(const struct azb_server *s, unsigned int qid,
-			       struct azb_queue_stats *st);
-int azb_server_queue_stats_0_3(const struct azb_server *s, unsigned int qid,
-			       struct azb_queue_stats *st)
+int azb_server_queue_stats(const struct azb_server *s, unsigned int qid,
+			   struct azb_queue_stats *st)
 {
 	if (qid >= s->nr_queues)
 		return -EINVAL;
 	azb_stats_read(&s->queues[qid].q.stats, st);
 	return 0;
-}
-
-/* What programs built against 0.2 call: their struct ends before redirects. */
-__attribute__((symver("azb_server_queue_stats@LIBAZBUSE_0.2")))
-int azb_server_queue_stats_0_2(const struct azb_server *s, unsigned int qid,
-			       void *st);
-int azb_server_queue_stats_0_2(const struct azb_server *s, unsigned int qid,
-			       void *st)
-{
-	struct azb_queue_stats all;
-	int ret = azb_server_queue_stats_0_3(s, qid, &all);
-
-	if (!ret)
-		memcpy(st, &all, offsetof(struct azb_queue_stats, redirects));
-	return ret;
-}
-
-/* What programs built against 0.1 call: their struct ends here. */
-struct azb_queue_stats_0_1 {
-	uint64_t	ios[5];
-	uint64_t	bytes;
-	uint64_t	errors;
-	uint64_t	batches;
-	uint64_t	bad_completions;
-};
-
-__attribute__((symver("azb_server_queue_stats@LIBAZBUSE_0.1")))
-int azb_server_queue_stats_0_1(const struct azb_server *s, unsigned int qid,
-			       struct azb_queue_stats_0_1 *st);
-int azb_server_queue_stats_0_1(const struct azb_server *s, unsigned int qid,
-			       struct azb_queue_stats_0_1 *st)
-{
-	struct azb_queue_stats all;
-	int ret = azb_server_queue_stats_0_3(s, qid, &all);
-
-	if (!ret)
-		memcpy(st, &all, sizeof(*st));
-	return ret;
 }
 
 bool azb_server_queue_is_poll(const struct azb_server *s, unsigned int qid)
