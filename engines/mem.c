@@ -173,11 +173,15 @@ static int azb_mem_queue(struct azb_engine_queue *q, struct azb_io *io)
 	return azb_mem_io(m, io->op, io->offset, io->buf, io->len);
 }
 
+/* It takes no options. */
+static const struct azb_engine_opt azb_mem_opts[] = { { .key = NULL } };
+
 const struct azb_engine_ops azb_engine_mem = {
 	.name		= "mem",
 	.help		= "sparse RAM disk, zero-filled, lost on exit (needs -s)",
 	.version	= AZB_ENGINE_OPS_VERSION,
 	.flags		= AZB_ENGINE_F_NO_TARGET,
+	.opts		= azb_mem_opts,
 	.open		= azb_mem_open,
 	.close		= azb_mem_close,
 	.queue		= azb_mem_queue,

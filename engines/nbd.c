@@ -49,7 +49,6 @@
 #include <unistd.h>
 
 #include "engines.h"
-#include "opts.h"
 
 /* Default of reconnect=: the kernel's default I/O timeout. */
 #define AZB_NBD_RECONNECT_MS	30000
@@ -151,23 +150,25 @@ static struct nbd_handle *azb_nbd_connect(const char *uri, const char *who)
 	return h;
 }
 
-/* "reconnect=SECONDS" (0..3600); anything else is refused. */
+static const struct azb_engine_opt azb_nbd_opts[] = {
+	{
+		.key = "reconnect", .kind = AZB_EOPT_UINT, .arg = "SECONDS",
+		.max = 3600, .flag = "reconnect",
+		.help = "how long requests wait for a lost server to come back "
+			"(default 30; 0: fail them at once)",
+	},
+	{ .key = NULL },
+};
+
 static int azb_nbd_parse_params(struct azb_nbd *nbd, const char *params)
 {
-	struct azb_opt o;
-	unsigned long v;
+	struct azb_engine_optval v;
+	int ret;
 
 	nbd->reconnect_ms = AZB_NBD_RECONNECT_MS;
-	while (azb_opt_next(&params, &o)) {
-		if (!azb_opt_key_is(&o, "reconnect") ||
-		    !azb_opt_uint(&o, 3600, &v)) {
-			fprintf(stderr, "nbd engine: bad option '%.*s' (known: reconnect=SECONDS, 0..3600)\n",
-				o.len, o.key);
-			return -EINVAL;
-		}
-		nbd->reconnect_ms = v * 1000;
-	}
-	return 0;
+	while ((ret = azb_engine_opt_next(&azb_engine_nbd, &params, &v)) > 0)
+		nbd->reconnect_ms = v.num * 1000;	/* the one option */
+	return ret;
 }
 
 static int azb_nbd_open(struct azb_engine *e, const char *target,
@@ -658,6 +659,7 @@ const struct azb_engine_ops azb_engine_nbd = {
 	.version	= AZB_ENGINE_OPS_VERSION,
 	.flags		= AZB_ENGINE_F_NEEDS_TARGET | AZB_ENGINE_F_WAKE_FD,
 	.io_ctx_bytes	= sizeof(struct azb_nbd_io),
+	.opts		= azb_nbd_opts,
 	.open		= azb_nbd_open,
 	.close		= azb_nbd_close,
 	.queue_init	= azb_nbd_queue_init,

@@ -43,11 +43,15 @@ static int azb_null_queue(struct azb_engine_queue *q, struct azb_io *io)
 	return -EOPNOTSUPP;
 }
 
+/* It takes no options. */
+static const struct azb_engine_opt azb_null_opts[] = { { .key = NULL } };
+
 const struct azb_engine_ops azb_engine_null = {
 	.name		= "null",
 	.help		= "complete every request at once, keep no data (needs -s)",
 	.version	= AZB_ENGINE_OPS_VERSION,
 	.flags		= AZB_ENGINE_F_NO_TARGET,
+	.opts		= azb_null_opts,
 	.open		= azb_null_open,
 	.queue		= azb_null_queue,
 };

@@ -520,6 +520,7 @@ const struct azb_engine_ops azb_engine_odirect = {
 	.version	= AZB_ENGINE_OPS_VERSION,
 	.flags		= AZB_ENGINE_F_NEEDS_TARGET,
 	.io_ctx_bytes	= sizeof(struct azb_od_io),
+	.opts		= azb_od_opts,
 	.open		= azb_od_open,
 	.close		= azb_od_close,
 	.queue_init	= azb_od_queue_init,

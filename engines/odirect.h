@@ -38,6 +38,9 @@ struct azb_od {
  * Opens target and fills od and e (size, block size, flags, discard
  * limits).  Prints one line on stderr saying why on failure.
  */
+/* The engine's options (odirect_target.c parses them). */
+extern const struct azb_engine_opt azb_od_opts[];
+
 int azb_od_target_open(struct azb_od *od, struct azb_engine *e,
 		       const char *target, const struct azb_engine_opts *o);
 

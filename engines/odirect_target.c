@@ -26,7 +26,6 @@
 #include <linux/fs.h>
 
 #include "odirect.h"
-#include "opts.h"
 
 #define AZB_OD_MAX_BS	4096	/* the largest logical block azbuse offers */
 
@@ -38,25 +37,40 @@ static bool azb_od_pow2(uint64_t v)
 	return v && !(v & (v - 1));
 }
 
-/* Engine options: "sqpoll" and "copy". */
+enum { AZB_OD_OPT_SQPOLL, AZB_OD_OPT_COPY };
+
+const struct azb_engine_opt azb_od_opts[] = {
+	[AZB_OD_OPT_SQPOLL] = {
+		.key = "sqpoll", .kind = AZB_EOPT_FLAG, .flag = "sqpoll",
+		.help = "a kernel thread per queue submits the engine's I/O "
+			"(IORING_SETUP_SQPOLL): fewer system calls, one more "
+			"busy CPU",
+	},
+	[AZB_OD_OPT_COPY] = {
+		.key = "copy", .kind = AZB_EOPT_FLAG,
+		.help = "copy through the ring's buffers with io_uring "
+			"instead of redirecting (the default where the kernel "
+			"has redirect)",
+	},
+	{ .key = NULL },
+};
+
 static int azb_od_parse_params(struct azb_od *od, const char *params)
 {
-	struct azb_opt o;
+	struct azb_engine_optval v;
+	int ret;
 
-	while (azb_opt_next(&params, &o)) {
-		if (azb_opt_key_is(&o, "sqpoll") && !o.val) {
+	while ((ret = azb_engine_opt_next(&azb_engine_odirect, &params, &v)) > 0) {
+		switch (v.opt - azb_od_opts) {
+		case AZB_OD_OPT_SQPOLL:
 			od->sqpoll = true;
-			continue;
-		}
-		if (azb_opt_key_is(&o, "copy") && !o.val) {
+			break;
+		case AZB_OD_OPT_COPY:
 			od->copy = true;
-			continue;
+			break;
 		}
-		fprintf(stderr, "odirect engine: unknown option '%.*s' (known: sqpoll, copy)\n",
-			o.len, o.key);
-		return -EINVAL;
 	}
-	return 0;
+	return ret;
 }
 
 /*

@@ -59,7 +59,6 @@
 #include <unistd.h>
 
 #include "engines.h"
-#include "opts.h"
 
 /* How long queue_exit() waits for the cluster to answer what is in flight. */
 #define AZB_RBD_EXIT_WAIT_S	10
@@ -144,57 +143,76 @@ static void azb_rbd_opts_free(struct azb_rbd_opts *ro)
 	free(ro->keyring);
 }
 
+enum {
+	AZB_RBD_OPT_CONF, AZB_RBD_OPT_ID, AZB_RBD_OPT_KEYRING,
+	AZB_RBD_OPT_OP_TIMEOUT, AZB_RBD_OPT_HANDLES,
+};
+
+static const struct azb_engine_opt azb_rbd_opts[] = {
+	[AZB_RBD_OPT_CONF] = {
+		.key = "conf", .kind = AZB_EOPT_TEXT, .arg = "PATH",
+		.flag = "ceph-conf",
+		.help = "the cluster's ceph.conf (default: librados's search, "
+			"$CEPH_CONF)",
+	},
+	[AZB_RBD_OPT_ID] = {
+		.key = "id", .kind = AZB_EOPT_TEXT, .arg = "NAME",
+		.flag = "ceph-id",
+		.help = "the client id, as in client.NAME (default admin)",
+	},
+	[AZB_RBD_OPT_KEYRING] = {
+		.key = "keyring", .kind = AZB_EOPT_TEXT, .arg = "PATH",
+		.flag = "ceph-keyring",
+		.help = "the keyring (default: what the conf names)",
+	},
+	[AZB_RBD_OPT_OP_TIMEOUT] = {
+		.key = "op_timeout", .kind = AZB_EOPT_UINT, .arg = "SECONDS",
+		.max = 3600,
+		.help = "fail a request the cluster has not answered in SECONDS "
+			"with ETIMEDOUT (default 0: wait, as krbd does)",
+	},
+	[AZB_RBD_OPT_HANDLES] = {
+		.key = "handles", .kind = AZB_EOPT_CHOICE,
+		.choices = "queue|device",
+		.help = "an image handle per queue or one for the device "
+			"(default: one for a writable device, one per queue "
+			"for a read-only one)",
+	},
+	{ .key = NULL },
+};
+
 /* "key=value,..." into ro; 0 or -EINVAL after saying why. */
 static int azb_rbd_parse_params(struct azb_rbd_opts *ro, const char *params)
 {
-	struct azb_opt o;
-	unsigned long v;
+	struct azb_engine_optval v;
+	char **dst;
+	int ret;
 
 	ro->handles = -1;
-	while (azb_opt_next(&params, &o)) {
-		char **dst = NULL;
-
-		if (!o.vlen) {
-			fprintf(stderr, "rbd engine: option '%.*s' needs a value (KEY=VALUE)\n",
-				o.len, o.key);
-			return -EINVAL;
-		}
-		if (azb_opt_key_is(&o, "conf")) {
+	while ((ret = azb_engine_opt_next(&azb_engine_rbd, &params, &v)) > 0) {
+		switch (v.opt - azb_rbd_opts) {
+		case AZB_RBD_OPT_CONF:
 			dst = &ro->conf;
-		} else if (azb_opt_key_is(&o, "id")) {
+			break;
+		case AZB_RBD_OPT_ID:
 			dst = &ro->id;
-		} else if (azb_opt_key_is(&o, "keyring")) {
+			break;
+		case AZB_RBD_OPT_KEYRING:
 			dst = &ro->keyring;
-		} else if (azb_opt_key_is(&o, "op_timeout")) {
-			if (!azb_opt_uint(&o, 3600, &v)) {
-				fprintf(stderr, "rbd engine: op_timeout wants 0..3600 seconds, got '%.*s'\n",
-					(int)o.vlen, o.val);
-				return -EINVAL;
-			}
-			ro->op_timeout = (unsigned int)v;
-		} else if (azb_opt_key_is(&o, "handles")) {
-			if (azb_opt_val_is(&o, "queue")) {
-				ro->handles = 0;
-			} else if (azb_opt_val_is(&o, "device")) {
-				ro->handles = 1;
-			} else {
-				fprintf(stderr, "rbd engine: handles wants queue or device, got '%.*s'\n",
-					(int)o.vlen, o.val);
-				return -EINVAL;
-			}
-		} else {
-			fprintf(stderr, "rbd engine: unknown option '%.*s' (known: conf, id, keyring, op_timeout, handles)\n",
-				(int)o.klen, o.key);
-			return -EINVAL;
+			break;
+		case AZB_RBD_OPT_OP_TIMEOUT:
+			ro->op_timeout = (unsigned int)v.num;
+			continue;
+		default:	/* handles: 0 per queue, 1 per device */
+			ro->handles = (int)v.num;
+			continue;
 		}
-		if (dst) {
-			free(*dst);
-			*dst = strndup(o.val, o.vlen);
-			if (!*dst)
-				return -ENOMEM;
-		}
+		free(*dst);
+		*dst = strndup(v.val, v.vlen);
+		if (!*dst)
+			return -ENOMEM;
 	}
-	return 0;
+	return ret;
 }
 
 /* Splits [POOL/[NS/]]IMAGE[@SNAP]; 0 or -EINVAL.  Parts point into buf. */
@@ -819,6 +837,7 @@ const struct azb_engine_ops azb_engine_rbd = {
 	.version	= AZB_ENGINE_OPS_VERSION,
 	.flags		= AZB_ENGINE_F_NEEDS_TARGET | AZB_ENGINE_F_WAKE_FD,
 	.io_ctx_bytes	= 0,
+	.opts		= azb_rbd_opts,
 	.open		= azb_rbd_open,
 	.close		= azb_rbd_close,
 	.queue_init	= azb_rbd_queue_init,

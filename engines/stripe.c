@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include "odirect.h"
-#include "opts.h"
 
 #define AZB_ST_MAX_MEMBERS	16
 #define AZB_ST_DEF_CHUNK	(128u << 10)
@@ -49,31 +48,33 @@ struct azb_st_queue {
 	struct io_uring	ring;
 };
 
+static const struct azb_engine_opt azb_st_opts[] = {
+	{
+		.key = "chunk", .kind = AZB_EOPT_SIZE, .arg = "SIZE",
+		.help = "bytes per member before the next one, a power of two "
+			"from 8K to 64M (default 128K)",
+	},
+	{ .key = NULL },
+};
+
 static int azb_st_parse(struct azb_st *st, const char *params)
 {
-	struct azb_opt o;
-	uint64_t v;
-	char buf[32];
+	struct azb_engine_optval v;
+	int ret;
 
 	st->chunk = AZB_ST_DEF_CHUNK;
-	while (azb_opt_next(&params, &o)) {
-		if (azb_opt_key_is(&o, "chunk") && o.val &&
-		    o.vlen < sizeof(buf)) {
-			memcpy(buf, o.val, o.vlen);
-			buf[o.vlen] = '\0';
-			if (azb_parse_size(buf, &v) || v < AZB_ST_MIN_CHUNK ||
-			    v > AZB_ST_MAX_CHUNK || (v & (v - 1))) {
-				fprintf(stderr, "stripe engine: chunk=%s: a power of two from 8K to 64M\n",
-					buf);
-				return -EINVAL;
-			}
-			st->chunk = (uint32_t)v;
-			continue;
+	while ((ret = azb_engine_opt_next(&azb_engine_stripe, &params, &v)) > 0) {
+		/* chunk, the one option */
+		if (v.num < AZB_ST_MIN_CHUNK || v.num > AZB_ST_MAX_CHUNK ||
+		    (v.num & (v.num - 1))) {
+			fprintf(stderr, "stripe engine: chunk=%.*s: a power of two from 8K to 64M\n",
+				(int)v.vlen, v.val);
+			return -EINVAL;
 		}
-		fprintf(stderr, "stripe engine: unknown option '%.*s' (known: chunk=SIZE)\n",
-			o.len, o.key);
-		return -EINVAL;
+		st->chunk = (uint32_t)v.num;
 	}
+	if (ret)
+		return ret;
 	st->chunk_shift = (unsigned int)__builtin_ctz(st->chunk);
 	return 0;
 }
@@ -360,6 +361,7 @@ const struct azb_engine_ops azb_engine_stripe = {
 	.version	= AZB_ENGINE_OPS_VERSION,
 	.flags		= AZB_ENGINE_F_NEEDS_TARGET,
 	.io_ctx_bytes	= sizeof(struct azb_st_io),
+	.opts		= azb_st_opts,
 	.open		= azb_st_open,
 	.close		= azb_st_close,
 	.queue_init	= azb_st_queue_init,

@@ -270,6 +270,40 @@ int azb_io_redirect(struct azb_engine_queue *q, struct azb_io *io,
 int azb_io_redirect_extents(struct azb_engine_queue *q, struct azb_io *io,
 			    const struct azb_extent *ext, unsigned int n);
 
+/*
+ * An option an engine takes in azb_engine_opts.params ("KEY[=VALUE],...",
+ * azbuse-run's -o), declared where the engine is defined: its table is the
+ * one place that knows it.  The engine reads its params through
+ * azb_engine_opt_next(), which checks each option against the table; tools
+ * build their help and long options from it.
+ */
+enum azb_engine_opt_kind {
+	AZB_EOPT_FLAG,		/* KEY alone */
+	AZB_EOPT_UINT,		/* KEY=N, 0..max */
+	AZB_EOPT_SIZE,		/* KEY=SIZE, as azb_parse_size() reads it */
+	AZB_EOPT_TEXT,		/* KEY=TEXT, any non-empty text without ',' */
+	AZB_EOPT_CHOICE,	/* KEY=one of choices */
+};
+
+struct azb_engine_opt {
+	const char	*key;		/* NULL ends the table */
+	enum azb_engine_opt_kind kind;
+	const char	*arg;		/* the value's name for help ("SECONDS") */
+	const char	*help;		/* what it does, with its default */
+	/* A long option the tools offer for it (--FLAG[ VALUE]), or NULL. */
+	const char	*flag;
+	unsigned long	max;		/* UINT: the largest value */
+	const char	*choices;	/* CHOICE: "a|b|c" */
+};
+
+/* One option of params, checked: see azb_engine_opt_next(). */
+struct azb_engine_optval {
+	const struct azb_engine_opt *opt;	/* the table's entry */
+	const char	*val;		/* NULL for a flag; not NUL-terminated */
+	size_t		vlen;
+	uint64_t	num;		/* UINT, SIZE: the value; CHOICE: its index */
+};
+
 /* open and queue are required; every other op may be NULL. */
 struct azb_engine_ops {
 	const char	*name;
@@ -277,6 +311,12 @@ struct azb_engine_ops {
 	unsigned int	version;	/* AZB_ENGINE_OPS_VERSION */
 	unsigned int	flags;		/* AZB_ENGINE_F_* */
 	size_t		io_ctx_bytes;	/* per-request engine space */
+	/*
+	 * The options params may hold, ended by a NULL key; the runtime
+	 * refuses any other before open().  NULL: the engine checks params
+	 * itself (an empty table: it takes none).
+	 */
+	const struct azb_engine_opt *opts;
 
 	int  (*open)(struct azb_engine *e, const char *target,
 		     const struct azb_engine_opts *o);
@@ -300,6 +340,16 @@ struct azb_engine_ops {
 	 */
 	void (*wait)(struct azb_engine_queue *q, unsigned int timeout_us);
 };
+
+/*
+ * For engines, in open(): the next option of *params (o->params), checked
+ * against ops->opts: 1 and it in *v (*params moves past it), 0 once none
+ * is left, -EINVAL after a message on stderr naming the engine, the
+ * option and what it takes (unknown key, a value missing, given to a flag,
+ * not a number in range, not one of the choices).
+ */
+int azb_engine_opt_next(const struct azb_engine_ops *ops, const char **params,
+			struct azb_engine_optval *v);
 
 /* For engines: finish a request that queue() returned AZB_IO_QUEUED for. */
 void azb_io_complete(struct azb_engine_queue *q, struct azb_io *io, int res);

@@ -77,7 +77,18 @@ static int azb_server_open_engine(struct azb_server *s)
 		.write_cache = o->dev.flags & AZB_DEV_WRITE_CACHE,
 		.params = o->engine_params,
 	};
+	struct azb_engine_optval v;
+	const char *p = o->engine_params;
 	int ret;
+
+	/*
+	 * An engine that declares its options (even none) gets only those:
+	 * a mistyped one fails here, before any device exists.
+	 */
+	if (o->engine->opts)
+		while ((ret = azb_engine_opt_next(o->engine, &p, &v)))
+			if (ret < 0)
+				return ret;
 
 	if (o->attach_id != AZB_ID_ANY) {
 		/* Serving an existing device: the engine takes its shape. */

@@ -29,38 +29,145 @@ enum {
 	OPT_DEV = AZB_OPT_TOOL,
 	OPT_POLL,
 	OPT_SPIN_US,
-	OPT_SQPOLL,
-	OPT_RECONNECT,
-	OPT_CEPH_CONF,
-	OPT_CEPH_ID,
-	OPT_CEPH_KEYRING,
 	OPT_CPUS,
 	OPT_PIN,
 	OPT_STATS,
 	OPT_STATS_JSON,
 	OPT_VERSION,
+	OPT_ENGINE_FLAG,	/* + index into azb_eflags */
 };
 
-static const struct option azb_opts[] = {
+/* The most long options the engines may add (see azb_build_longopts). */
+#define AZB_MAX_EFLAGS		64
+
+static const struct option azb_core_opts[] = {
 	AZB_CLI_DEV_LONGOPTS,
 	{ "engine",	required_argument, NULL, 'e' },
 	{ "dev",	required_argument, NULL, OPT_DEV },
 	{ "poll",	required_argument, NULL, OPT_POLL },
 	{ "spin-us",	required_argument, NULL, OPT_SPIN_US },
-	{ "sqpoll",	no_argument, NULL, OPT_SQPOLL },
-	{ "reconnect",	required_argument, NULL, OPT_RECONNECT },
 	{ "engine-opt",	required_argument, NULL, 'o' },
-	{ "ceph-conf",	required_argument, NULL, OPT_CEPH_CONF },
-	{ "ceph-id",	required_argument, NULL, OPT_CEPH_ID },
-	{ "ceph-keyring", required_argument, NULL, OPT_CEPH_KEYRING },
 	{ "cpus",	required_argument, NULL, OPT_CPUS },
 	{ "pin",	required_argument, NULL, OPT_PIN },
 	{ "stats",	required_argument, NULL, OPT_STATS },
 	{ "stats-json",	no_argument, NULL, OPT_STATS_JSON },
 	{ "help",	no_argument, NULL, 'h' },
 	{ "version",	no_argument, NULL, OPT_VERSION },
-	{ NULL, 0, NULL, 0 },
 };
+#define AZB_NR_CORE_OPTS	(sizeof(azb_core_opts) / sizeof(azb_core_opts[0]))
+
+/*
+ * The long options engines declare (struct azb_engine_opt.flag), each
+ * spelling once, after the tool's own: the engine chosen must then
+ * declare every one given (azb_engine_flags_apply).
+ */
+static const char *azb_eflags[AZB_MAX_EFLAGS];
+static struct option azb_opts[AZB_NR_CORE_OPTS + AZB_MAX_EFLAGS + 1];
+
+static void azb_build_longopts(void)
+{
+	const struct azb_engine_ops *const *e;
+	const struct azb_engine_opt *t;
+	unsigned int n = 0, i;
+
+	memcpy(azb_opts, azb_core_opts, sizeof(azb_core_opts));
+	for (e = azb_engine_list(); *e; e++) {
+		for (t = (*e)->opts; t && t->key; t++) {
+			if (!t->flag)
+				continue;
+			for (i = 0; i < n && strcmp(azb_eflags[i], t->flag); i++)
+				;
+			if (i < n || n == AZB_MAX_EFLAGS)
+				continue;
+			azb_eflags[n] = t->flag;
+			azb_opts[AZB_NR_CORE_OPTS + n] = (struct option){
+				t->flag, t->kind == AZB_EOPT_FLAG ?
+					 no_argument : required_argument,
+				NULL, OPT_ENGINE_FLAG + (int)n,
+			};
+			n++;
+		}
+	}
+}
+
+/* Engine ENG's option whose long option is flag, or NULL. */
+static const struct azb_engine_opt *
+azb_engine_flag(const struct azb_engine_ops *eng, const char *flag)
+{
+	const struct azb_engine_opt *t;
+
+	for (t = eng->opts; t && t->key; t++)
+		if (t->flag && !strcmp(t->flag, flag))
+			return t;
+	return NULL;
+}
+
+/* "a, b" of the engines that declare long option flag, for a message. */
+static void azb_engines_with_flag(const char *flag, char *buf, size_t len)
+{
+	const struct azb_engine_ops *const *e;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (e = azb_engine_list(); *e && n < len; e++)
+		if (azb_engine_flag(*e, flag))
+			n += (size_t)snprintf(buf + n, len - n, "%s%s",
+					      n ? ", " : "", (*e)->name);
+}
+
+/* Text wrapped at 79 columns, each line indented by indent spaces. */
+static void azb_print_wrapped(const char *text, int indent)
+{
+	const char *p = text, *end, *brk;
+	int width = 79 - indent;
+
+	while (*p) {
+		end = p + strlen(p);
+		if (end - p > width) {
+			for (brk = p + width; brk > p && *brk != ' '; brk--)
+				;
+			end = brk > p ? brk : p + width;
+		}
+		printf("%*s%.*s\n", indent, "", (int)(end - p), p);
+		for (p = end; *p == ' '; p++)
+			;
+	}
+}
+
+/* One engine's options, as "--engine NAME --help" shows them. */
+static void azb_engine_usage(const struct azb_engine_ops *eng)
+{
+	const struct azb_engine_opt *t;
+	char spec[64], help[512];
+	const char *val;
+
+	printf("Engine %s: %s%s\n", eng->name, eng->help,
+	       eng->flags & AZB_ENGINE_F_NEEDS_TARGET ? " (TARGET required)" :
+	       eng->flags & AZB_ENGINE_F_NO_TARGET ? " (no TARGET)" : "");
+	if (!eng->opts || !eng->opts->key) {
+		printf("%s\n", eng->opts ? "It takes no options." :
+		       "Its options are its own (-o KEY[=VALUE]).");
+		return;
+	}
+	printf("Options (-o KEY[=VALUE],...; repeatable):\n");
+	for (t = eng->opts; t->key; t++) {
+		val = t->kind == AZB_EOPT_FLAG ? "" :
+		      t->kind == AZB_EOPT_CHOICE ? t->choices : t->arg;
+		snprintf(spec, sizeof(spec), "%s%s%s", t->key, *val ? "=" : "",
+			 val);
+		if (t->flag)
+			printf("  -o %s, --%s%s%s\n", spec, t->flag,
+			       *val ? " " : "", val);
+		else
+			printf("  -o %s\n", spec);
+		if (t->kind == AZB_EOPT_UINT)
+			snprintf(help, sizeof(help), "%s; %s is 0..%lu", t->help,
+				 t->arg, t->max);
+		else
+			snprintf(help, sizeof(help), "%s", t->help);
+		azb_print_wrapped(help, 8);
+	}
+}
 
 static void azb_usage(void)
 {
@@ -78,17 +185,8 @@ static void azb_usage(void)
 	       "                         the default) or sleep\n"
 	       "      --spin-us N        adaptive: microseconds to spin before sleeping,\n"
 	       "                         0..1000000\n"
-	       "      --sqpoll           odirect: a kernel thread per queue submits I/O\n"
-	       "                         (IORING_SETUP_SQPOLL): fewer system calls, one\n"
-	       "                         more busy CPU\n"
-	       "      --reconnect SECS   nbd: how long requests wait for a lost server\n"
-	       "                         to come back, 0..3600 (default 30; 0: fail\n"
-	       "                         them at once)\n"
-	       "  -o, --engine-opt K=V   an engine option (repeatable); see the engine's\n"
-	       "                         documentation in azbuse-run(8)\n"
-	       "      --ceph-conf PATH   rbd: the cluster's ceph.conf (-o conf=PATH)\n"
-	       "      --ceph-id NAME     rbd: the client id, client.NAME (-o id=NAME)\n"
-	       "      --ceph-keyring PATH  rbd: the keyring (-o keyring=PATH)\n"
+	       "  -o, --engine-opt K[=V] an engine option (repeatable); an engine's\n"
+	       "                         own long options (below) set them too\n"
 	       "      --cpus LIST        CPUs the pollers may run on, as 0-3,8 (default:\n"
 	       "                         those this process may run on)\n"
 	       "      --pin node|queue   where among them each poller runs: any CPU of\n"
@@ -108,6 +206,8 @@ static void azb_usage(void)
 		printf("  %-10s %s%s\n", (*e)->name, (*e)->help,
 		       (*e)->flags & AZB_ENGINE_F_NEEDS_TARGET ?
 		       " (TARGET required)" : "");
+	printf("\n'%s --engine NAME --help' lists the options of engine NAME.\n",
+	       AZB_PROG);
 	printf("\nWith a TARGET, -s defaults to all of it and -b to the block size O_DIRECT\n"
 	       "on it needs; -b may only raise that.\n");
 	printf("\nExit status: 0 stopped cleanly, 1 failed, 2 the command line was wrong.\n");
@@ -227,8 +327,6 @@ static int azb_serve(struct azb_server *s, const sigset_t *sigs, bool *removed,
 struct azb_params {
 	char		buf[4096];
 	size_t		len;
-	const char	*only_for;	/* an engine-specific option's engine */
-	const char	*only_opt;	/* and that option, for messages */
 };
 
 /*
@@ -250,12 +348,47 @@ static void azb_params_add(struct azb_params *p, const char *opt,
 	p->len += n;
 }
 
-/* Notes an option that only engine eng takes. */
-static void azb_params_only(struct azb_params *p, const char *opt,
-			    const char *eng)
+/* An engine's long option given on the command line, and its value. */
+struct azb_eflag_arg {
+	const char	*flag;
+	const char	*val;
+};
+
+/*
+ * The engine's long options given, onto its params: each must be one
+ * engine eng declares.  Then every param is checked against eng's table
+ * (the library says what is wrong), so a mistake is a usage error here
+ * rather than a failure after the device is made.
+ */
+static void azb_engine_flags_apply(const struct azb_engine_ops *eng,
+				   const struct azb_eflag_arg *a,
+				   unsigned int n, struct azb_params *params)
 {
-	p->only_for = eng;
-	p->only_opt = opt;
+	const struct azb_engine_opt *t;
+	struct azb_engine_optval v;
+	const char *p;
+	char opt[80], who[128];
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		snprintf(opt, sizeof(opt), "--%s", a[i].flag);
+		t = azb_engine_flag(eng, a[i].flag);
+		if (!t) {
+			azb_engines_with_flag(a[i].flag, who, sizeof(who));
+			azb_die_usage(AZB_PROG, "%s is an option of engine %s, not '%s'",
+				      opt, who, eng->name);
+		}
+		azb_params_add(params, opt, t->key,
+			       t->kind == AZB_EOPT_FLAG ? NULL : a[i].val);
+	}
+	if (!eng->opts)
+		return;
+	p = params->len ? params->buf : NULL;
+	while ((ret = azb_engine_opt_next(eng, &p, &v)) > 0)
+		;
+	if (ret < 0)
+		azb_cli_try_help(AZB_PROG);
 }
 
 int main(int argc, char **argv)
@@ -269,6 +402,9 @@ int main(int argc, char **argv)
 	unsigned int stats_s = 0;
 	struct azb_statsline sl;
 	struct azb_params params = { .len = 0 };
+	struct azb_eflag_arg eflag[AZB_MAX_EFLAGS];
+	unsigned int neflags = 0;
+	bool help = false, engine_given = false;
 	char path[32];
 	sigset_t sigs;
 	int c, rc, stop_rc, dev_opt = 0;	/* a device option seen */
@@ -279,6 +415,7 @@ int main(int argc, char **argv)
 	o.attach_id = AZB_ID_ANY;
 	/* Flushes and FUA reach the engine unless the user opts out. */
 	o.dev.flags |= AZB_DEV_WRITE_CACHE;
+	azb_build_longopts();
 
 	while ((c = getopt_long(argc, argv, AZB_CLI_DEV_OPTSTRING "e:o:h", azb_opts,
 				NULL)) != -1) {
@@ -289,6 +426,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'e':
 			engine_name = optarg;
+			engine_given = true;
 			break;
 		case OPT_DEV:
 			o.attach_id = azb_cli_dev_id(AZB_PROG, optarg);
@@ -300,35 +438,8 @@ int main(int argc, char **argv)
 			o.poll_spin_us = azb_cli_uint(AZB_PROG, "--spin-us",
 						      optarg, 0, 1000000);
 			break;
-		case OPT_SQPOLL:
-			azb_params_add(&params, "--sqpoll", "sqpoll", NULL);
-			azb_params_only(&params, "--sqpoll", "odirect");
-			break;
-		case OPT_RECONNECT: {
-			char secs[16];
-
-			snprintf(secs, sizeof(secs), "%u",
-				 azb_cli_uint(AZB_PROG, "--reconnect", optarg,
-					      0, 3600));
-			azb_params_add(&params, "--reconnect", "reconnect", secs);
-			azb_params_only(&params, "--reconnect", "nbd");
-			break;
-		}
 		case 'o':
 			azb_params_add(&params, "-o", optarg, NULL);
-			break;
-		case OPT_CEPH_CONF:
-			azb_params_add(&params, "--ceph-conf", "conf", optarg);
-			azb_params_only(&params, "--ceph-conf", "rbd");
-			break;
-		case OPT_CEPH_ID:
-			azb_params_add(&params, "--ceph-id", "id", optarg);
-			azb_params_only(&params, "--ceph-id", "rbd");
-			break;
-		case OPT_CEPH_KEYRING:
-			azb_params_add(&params, "--ceph-keyring", "keyring",
-				       optarg);
-			azb_params_only(&params, "--ceph-keyring", "rbd");
 			break;
 		case OPT_CPUS:
 			o.cpus = azb_cli_cpus(AZB_PROG, "--cpus", optarg);
@@ -344,14 +455,17 @@ int main(int argc, char **argv)
 			stats_json = true;
 			break;
 		case 'h':
-			azb_usage();
-			return AZB_EXIT_OK;
+			help = true;	/* after the rest: --engine NAME --help */
+			break;
 		case OPT_VERSION:
 			printf("%s %s (kernel ABI %d)\n", AZB_PROG,
 			       AZB_VERSION, AZBUSE_ABI_VERSION);
 			return AZB_EXIT_OK;
 		default:
-			azb_cli_try_help(AZB_PROG);
+			if (c < OPT_ENGINE_FLAG || neflags == AZB_MAX_EFLAGS)
+				azb_cli_try_help(AZB_PROG);
+			eflag[neflags].flag = azb_eflags[c - OPT_ENGINE_FLAG];
+			eflag[neflags++].val = optarg;
 		}
 	}
 	if (optind < argc)
@@ -360,10 +474,18 @@ int main(int argc, char **argv)
 		azb_die_usage(AZB_PROG, "unexpected argument '%s' (one TARGET at most)",
 			      argv[optind]);
 
+	if (help && !engine_given) {
+		azb_usage();
+		return AZB_EXIT_OK;
+	}
 	eng = azb_engine_find(engine_name);
 	if (!eng)
 		azb_die_usage(AZB_PROG, "unknown engine '%s' (see --help for the list)",
 			      engine_name);
+	if (help) {
+		azb_engine_usage(eng);
+		return AZB_EXIT_OK;
+	}
 	if ((eng->flags & AZB_ENGINE_F_NEEDS_TARGET) && !target)
 		azb_die_usage(AZB_PROG, "engine '%s' needs a TARGET", eng->name);
 	if ((eng->flags & AZB_ENGINE_F_NO_TARGET) && target)
@@ -371,9 +493,7 @@ int main(int argc, char **argv)
 			      eng->name, target);
 	if (stats_json && !stats_s)
 		stats_s = 1;
-	if (params.only_for && strcmp(eng->name, params.only_for))
-		azb_die_usage(AZB_PROG, "%s is an option of engine '%s', not '%s'",
-			      params.only_opt, params.only_for, eng->name);
+	azb_engine_flags_apply(eng, eflag, neflags, &params);
 	if (params.len)
 		o.engine_params = params.buf;
 	if (o.attach_id != AZB_ID_ANY && dev_opt)

@@ -51,13 +51,34 @@ done
 check_tool azbusectl "$tmp/ctl.help"
 
 "$run" --help >"$tmp/run.help"
-check_tool azbuse-run "$tmp/run.help"
 engines=$(awk '/^Engines:/ {on = 1; next} /^$/ {on = 0} on {print $1}' "$tmp/run.help" | sort)
 man_engines=$(sed -n '/^\.SH ENGINES/,/^\.SH/p' build/man/azbuse-run.8 |
 	awk 'tag {print $2; tag = 0} /^\.TP/ {tag = 1}' | sort)
 [ "$engines" = "$man_engines" ] ||
 	fail "engines: --help lists '$(echo $engines)', azbuse-run(8) '$(echo $man_engines)'"
-echo "  azbusectl(8), azbuse-run(8) agree with --help ($(echo $cmds | wc -w) commands, engines: $(echo $engines))"
+# Each engine's options, as it declares them (--engine NAME --help): every
+# long option in the page, every -o KEY in the page's part on that engine.
+# The roff of section ENGINES, one paragraph per engine (".TP" ".B NAME").
+eng_part() {	# eng_part NAME
+	sed -n '/^\.SH ENGINES/,/^\.SH [^E]/p' build/man/azbuse-run.8 |
+		awk -v e="$1" '/^\.TP/ {tag = 1; on = 0; next}
+			tag {tag = 0; on = ($1 == ".B" && $2 == e); next} on'
+}
+nkeys=0
+for e in $engines; do
+	"$run" --engine "$e" --help >"$tmp/run.$e.help" ||
+		fail "azbuse-run --engine $e --help failed"
+	cat "$tmp/run.$e.help" >>"$tmp/run.help"
+	part=$(eng_part "$e")
+	[ -n "$part" ] || fail "azbuse-run(8) has no paragraph for engine $e"
+	for k in $(sed -n 's/^  -o \([a-z_]*\).*/\1/p' "$tmp/run.$e.help"); do
+		echo "$part" | grep -qE "(^|[^a-z_])$k(=|[^a-z_]|\$)" ||
+			fail "engine $e declares -o $k; azbuse-run(8) says nothing of it under $e"
+		nkeys=$((nkeys + 1))
+	done
+done
+check_tool azbuse-run "$tmp/run.help"
+echo "  azbusectl(8), azbuse-run(8) agree with --help ($(echo $cmds | wc -w) commands, engines: $(echo $engines), $nkeys engine options)"
 
 # libazbuse(3): every public function, and an example that builds.
 for f in $(cpp -fpreprocessed -P include/azbuse.h | grep -oE '\bazb_[a-z0-9_]+\(' | tr -d '(' | sort -u); do

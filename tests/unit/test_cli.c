@@ -121,6 +121,55 @@ static void expect_usage(const char *want, char *const argv[])
 	}
 }
 
+/*
+ * A bad engine option: status 2, the engine's line with want (the library
+ * names the engine), then the --help hint.
+ */
+static void expect_engine_usage(const char *want, char *const argv[])
+{
+	struct result r;
+	char *nl;
+
+	if (!run(argv, &r))
+		return;
+	nl = strchr(r.err, '\n');
+	if (r.status != 2 || r.out[0] || count_lines(r.err) != 2 || !nl ||
+	    !strstr(r.err, want) || strstr(r.err, want) > nl ||
+	    strncmp(nl + 1, "Try '", 5)) {
+		FAIL("want exit 2, \"%s\", then the --help hint", want);
+		show(argv, &r);
+	}
+}
+
+/*
+ * "--engine NAME --help" lists exactly the options the engine declares:
+ * want is "key key ..." in the table's order ("" for none).
+ */
+static void expect_engine_help(const char *engine, const char *want)
+{
+	char *const argv[] = { RUN, "--engine", (char *)engine, "--help", NULL };
+	char got[256] = "", *p, *line;
+	struct result r;
+	size_t n = 0;
+
+	if (!run(argv, &r))
+		return;
+	for (line = r.out; line && *line; line = p ? p + 1 : NULL) {
+		p = strchr(line, '\n');
+		if (!strncmp(line, "  -o ", 5))
+			n += (size_t)snprintf(got + n, sizeof(got) - n, "%s%.*s",
+					      n ? " " : "",
+					      (int)strcspn(line + 5, "=,\n"),
+					      line + 5);
+	}
+	if (r.status != 0 || r.err[0] || strcmp(got, want) ||
+	    !strstr(r.out, engine)) {
+		FAIL("--engine %s --help: options '%s', want '%s'", engine,
+		     got, want);
+		show(argv, &r);
+	}
+}
+
 /* A failed request: status 1, one line on stderr with want, no stdout. */
 static void expect_fail(const char *want, char *const argv[])
 {
@@ -256,6 +305,27 @@ static void test_azbuse_run_usage(void)
 	expect_usage("--size cannot be used with --dev", ARGS(RUN, "--dev", "1", "-s", "1G"));
 	expect_usage("'--bogus'", ARGS(RUN, "-s", "1G", "--bogus"));
 	expect_usage("-- 'e'", ARGS(RUN, "-s", "1G", "-e"));
+	/* Engine options: from each engine's own table, checked up front. */
+	expect_usage("--sqpoll is an option of engine odirect, not 'mem'",
+		     ARGS(RUN, "-s", "1G", "--sqpoll"));
+	expect_usage("--ceph-id is an option of engine rbd, not 'nbd'",
+		     ARGS(RUN, "-e", "nbd", "--ceph-id", "x", "nbd://h/e"));
+	expect_engine_usage("nbd engine: option 'reconnect=x': wants SECONDS, 0..3600",
+			    ARGS(RUN, "-e", "nbd", "--reconnect", "x", "nbd://h/e"));
+	expect_engine_usage("nbd engine: option 'reconnect=3601'",
+			    ARGS(RUN, "-e", "nbd", "-o", "reconnect=3601", "nbd://h/e"));
+	expect_engine_usage("mem engine: unknown option 'sqpoll' (it takes none)",
+			    ARGS(RUN, "-s", "1G", "-o", "sqpoll"));
+	expect_engine_usage("odirect engine: unknown option 'chunk' (known: sqpoll, copy)",
+			    ARGS(RUN, "-e", "odirect", "-o", "chunk=4K", "/tmp/x"));
+	expect_engine_usage("odirect engine: option 'copy=1': takes no value",
+			    ARGS(RUN, "-e", "odirect", "-o", "copy=1", "/tmp/x"));
+	expect_engine_usage("rbd engine: option 'handles=some': wants queue|device",
+			    ARGS(RUN, "-e", "rbd", "-o", "handles=some", "img"));
+	expect_engine_usage("rbd engine: option 'conf': needs a value (conf=PATH)",
+			    ARGS(RUN, "-e", "rbd", "-o", "conf", "img"));
+	expect_engine_usage("stripe engine: option 'chunk=1x': not a size",
+			    ARGS(RUN, "-e", "stripe", "-o", "chunk=1x", "a,b"));
 }
 
 static void test_azbuse_run_help(void)
@@ -269,6 +339,16 @@ static void test_azbuse_run_help(void)
 			  "  null ", "  mem "),
 		    ARGS(RUN, "--help"));
 	expect_help(WORDS("--engine"), ARGS(RUN, "-h"));
+	expect_engine_help("odirect", "sqpoll copy");
+	expect_engine_help("nbd", "reconnect");
+	expect_engine_help("rbd", "conf id keyring op_timeout handles");
+	expect_engine_help("stripe", "chunk");
+	expect_engine_help("mem", "");
+	expect_engine_help("null", "");
+	expect_help(WORDS("-o reconnect=SECONDS, --reconnect SECONDS", "0..3600"),
+		    ARGS(RUN, "-e", "nbd", "-h"));
+	expect_help(WORDS("--ceph-conf PATH", "handles=queue|device"),
+		    ARGS(RUN, "--engine=rbd", "--help"));
 	expect_help(WORDS("azbuse-run "), ARGS(RUN, "--version"));
 }
 

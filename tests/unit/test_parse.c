@@ -11,7 +11,7 @@
 #include <azbuse.h>
 #include <uapi/linux/azbuse.h>
 #include "check.h"
-#include "../../engines/opts.h"
+#include "opts.h"
 
 static void size_ok(const char *s, uint64_t want)
 {
@@ -238,11 +238,108 @@ static void test_engine_opts(void)
 	}
 }
 
+/* azb_engine_opt_next() against a table with every kind of option. */
+enum { T_FLAG, T_NUM, T_SIZE, T_TEXT, T_PICK };
+static const struct azb_engine_opt test_opts[] = {
+	[T_FLAG] = { .key = "fast", .kind = AZB_EOPT_FLAG, .help = "h" },
+	[T_NUM] = { .key = "secs", .kind = AZB_EOPT_UINT, .arg = "SECONDS",
+		    .max = 60, .help = "h" },
+	[T_SIZE] = { .key = "chunk", .kind = AZB_EOPT_SIZE, .arg = "SIZE",
+		     .help = "h" },
+	[T_TEXT] = { .key = "path", .kind = AZB_EOPT_TEXT, .arg = "PATH",
+		     .help = "h" },
+	[T_PICK] = { .key = "mode", .kind = AZB_EOPT_CHOICE,
+		     .choices = "one|two|three", .help = "h" },
+	{ .key = NULL },
+};
+static const struct azb_engine_ops test_ops = {
+	.name = "test", .version = AZB_ENGINE_OPS_VERSION, .opts = test_opts,
+};
+
+static void test_declared_opts(void)
+{
+	static const struct {
+		const char *list;
+		int ret;		/* of the first call */
+		int which;		/* its entry */
+		uint64_t num;
+		const char *val;
+	} cases[] = {
+		{ "fast", 1, T_FLAG, 0, NULL },
+		{ "secs=60", 1, T_NUM, 60, "60" },
+		{ "secs=0", 1, T_NUM, 0, "0" },
+		{ "chunk=64K", 1, T_SIZE, 64 << 10, "64K" },
+		{ "path=/a b", 1, T_TEXT, 0, "/a b" },
+		{ "mode=three", 1, T_PICK, 2, "three" },
+		{ "mode=one", 1, T_PICK, 0, "one" },
+		{ "", 0, 0, 0, NULL },
+		{ ",,", 0, 0, 0, NULL },
+		/* refused */
+		{ "slow", -EINVAL, 0, 0, NULL },
+		{ "fastx", -EINVAL, 0, 0, NULL },
+		{ "fast=1", -EINVAL, 0, 0, NULL },
+		{ "secs", -EINVAL, 0, 0, NULL },
+		{ "secs=", -EINVAL, 0, 0, NULL },
+		{ "secs=61", -EINVAL, 0, 0, NULL },
+		{ "secs=1m", -EINVAL, 0, 0, NULL },
+		{ "chunk=lots", -EINVAL, 0, 0, NULL },
+		{ "chunk=123456789012345678901234567890K", -EINVAL, 0, 0, NULL },
+		{ "path=", -EINVAL, 0, 0, NULL },
+		{ "mode=four", -EINVAL, 0, 0, NULL },
+		{ "mode=on", -EINVAL, 0, 0, NULL },
+		{ "mode", -EINVAL, 0, 0, NULL },
+	};
+	struct azb_engine_optval v;
+	const char *p;
+	unsigned int i;
+	int ret, n;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		p = cases[i].list;
+		memset(&v, 0xa5, sizeof(v));
+		ret = azb_engine_opt_next(&test_ops, &p, &v);
+		if (ret != cases[i].ret) {
+			FAIL("'%s': %d, want %d", cases[i].list, ret, cases[i].ret);
+			continue;
+		}
+		if (ret != 1)
+			continue;
+		CHECK(v.opt == &test_opts[cases[i].which], "'%s': entry %ld",
+		      cases[i].list, (long)(v.opt - test_opts));
+		CHECK(v.num == cases[i].num, "'%s': number %llu, want %llu",
+		      cases[i].list, (unsigned long long)v.num,
+		      (unsigned long long)cases[i].num);
+		CHECK(cases[i].val ? v.val && v.vlen == strlen(cases[i].val) &&
+			!memcmp(v.val, cases[i].val, v.vlen) : !v.val,
+		      "'%s': value '%.*s'", cases[i].list, v.val ? (int)v.vlen : 6,
+		      v.val ? v.val : "(none)");
+	}
+	/* A list walks to its end; a bad one stops where it is bad. */
+	p = "fast,secs=5,mode=two";
+	for (n = 0; (ret = azb_engine_opt_next(&test_ops, &p, &v)) > 0; n++)
+		;
+	CHECK(ret == 0 && n == 3, "a list of three: %d options, then %d", n, ret);
+	p = "fast,bogus,secs=5";
+	for (n = 0; (ret = azb_engine_opt_next(&test_ops, &p, &v)) > 0; n++)
+		;
+	CHECK(ret == -EINVAL && n == 1, "stops at 'bogus': %d options, then %d",
+	      n, ret);
+	/* An empty table takes nothing; NULL params is an empty list. */
+	static const struct azb_engine_opt none[] = { { .key = NULL } };
+	static const struct azb_engine_ops none_ops = { .name = "none", .opts = none };
+	p = "x";
+	CHECK(azb_engine_opt_next(&none_ops, &p, &v) == -EINVAL,
+	      "an engine with no options took one");
+	p = NULL;
+	CHECK(azb_engine_opt_next(&test_ops, &p, &v) == 0, "NULL params");
+}
+
 int main(void)
 {
 	test_sizes();
 	test_dev_ids();
 	test_engine_opts();
+	test_declared_opts();
 	if (failures) {
 		fprintf(stderr, "test_parse: %d check(s) failed\n", failures);
 		return 1;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Engine options: the "KEY[=VALUE],..." list azbuse-run builds from -o (and
- * from --sqpoll, --reconnect, --ceph-*), split one option at a time.  Each
- * engine decides what it takes and refuses the rest with a message.
+ * Engine options: the "KEY[=VALUE],..." list azbuse-run builds from -o and
+ * from the engines' own long options, split one option at a time.
+ * azb_engine_opt_next() (azbuse.h) checks each against the engine's table.
  */
 #ifndef AZB_ENGINE_OPTS_H
 #define AZB_ENGINE_OPTS_H
