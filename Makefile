@@ -20,7 +20,11 @@ CC	?= cc
 CFLAGS	?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror=implicit-function-declaration \
 	   -Wno-unused-parameter -fPIC -D_GNU_SOURCE -pthread
-override CPPFLAGS += -Iinclude -Iinclude/uapi -Iruntime
+override CPPFLAGS += -Iinclude -Iinclude/uapi
+# Layering, enforced by the include path: the runtime's own headers are
+# visible to the runtime and to the white-box unit tests only; engines and
+# tools see azbuse.h (and their own directory's headers) and nothing else.
+RUNTIME_INC := -Iruntime
 override LDLIBS += -pthread -luring -lhwloc -lnuma -lnbd -lrbd -lrados
 # The programs built here link jemalloc, ahead of the C library, so that it
 # is their one malloc (and C++ operator new) and the runtime takes its
@@ -71,7 +75,7 @@ kublk:
 
 $(B)/perf/azb-native-bench: perf/native-bench.c $(B)/tests/unit/ring_emul.o $(B)/lib/libazbuse.a $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	$(CC) $(CPPFLAGS) $(RUNTIME_INC) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< \
 		$(B)/tests/unit/ring_emul.o $(B)/lib/libazbuse.a $(JEMALLOC) $(LDLIBS)
 
 UBLK_HDR := $(lastword $(sort $(wildcard /usr/src/linux-headers-6.12*-common/include/uapi/linux/ublk_cmd.h)))
@@ -88,7 +92,9 @@ $(B)/perf/azb-ublk-null: perf/peers/ublk-null.c $(B)/perf/include/linux/ublk_cmd
 
 $(B)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(DIR_INC) $(CFLAGS) -c -o $@ $<
+
+$(B)/runtime/%.o $(B)/tests/unit/%.o: DIR_INC := $(RUNTIME_INC)
 
 $(B)/lib/libazbuse.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -114,7 +120,7 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_HELPERS) $(TOOL_COMMON) $(B)/lib/libazb
 # test_alloc once more without jemalloc: a program as libazbuse.pc builds it.
 $(B)/tests/test_alloc_libc: tests/unit/test_alloc.c $(B)/lib/libazbuse.a $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -DAZB_TEST_NO_JEMALLOC $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	$(CC) $(CPPFLAGS) $(RUNTIME_INC) -DAZB_TEST_NO_JEMALLOC $(CFLAGS) $(LDFLAGS) -o $@ $< \
 		$(B)/lib/libazbuse.a $(LDLIBS)
 
 # The module is built in a copy of kmod/ per kernel so that two kernels'

@@ -19,6 +19,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+/*
+ * The kernel ABI's own names (AZBUSE_FEAT_*, AZBUSE_MAX_*, ...) come with
+ * the API, as liburing brings io_uring's: a program includes this header
+ * and nothing else of azbuse's.
+ */
+#include <linux/azbuse.h>
 
 #ifdef __cplusplus
 extern "C" {

@@ -16,7 +16,6 @@
 #include <time.h>
 
 #include <azbuse.h>
-#include <uapi/linux/azbuse.h>
 
 #include "cli.h"
 #include "statsline.h"

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include <azbuse.h>
-#include <uapi/linux/azbuse.h>
 
 #include "cli.h"
 

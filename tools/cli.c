@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <azbuse.h>
-#include <uapi/linux/azbuse.h>
 
 #include "cli.h"
 

@@ -85,7 +85,7 @@ for f in $(cpp -fpreprocessed -P include/azbuse.h | grep -oE '\bazb_[a-z0-9_]+\(
 	grep -q "\"[^\"]*\\b$f(" build/man/libazbuse.3 || fail "libazbuse(3) SYNOPSIS lacks $f()"
 done
 sed -n '/#include <errno.h>/,/Build it with/p' "$tmp/libazbuse.3.txt" | sed '$d' >"$tmp/zero.c"
-cc -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -o "$tmp/zero" "$tmp/zero.c" \
+cc -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Iinclude/uapi -o "$tmp/zero" "$tmp/zero.c" \
 	build/lib/libazbuse.a -pthread $(PKG_CONFIG_PATH=build/lib/pkgconfig pkg-config --libs-only-l --static libazbuse-uninstalled | sed 's/-lazbuse//') \
 	2>"$tmp/cc" || fail "the libazbuse(3) example does not build: $(cat "$tmp/cc")"
 echo "  libazbuse(3) covers azbuse.h; its example builds"
