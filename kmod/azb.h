@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* azbuse.ko internals: one device, its queues and their rings. */
-#ifndef AZB_H
-#define AZB_H
+#ifndef AZBK_H
+#define AZBK_H
 
 #include <linux/blk-mq.h>
 #include <linux/cdev.h>
@@ -12,18 +12,18 @@
 #include <linux/workqueue.h>
 #include <uapi/linux/azbuse.h>
 
-#define AZB_PART_SHIFT	4	/* 15 partitions per device */
+#define AZBK_PART_SHIFT	4	/* 15 partitions per device */
 
-struct azb_cmd;
+struct azbk_cmd;
 
 /*
  * One extent of a redirected request: direct I/O between part of the
  * request's pages and a registered file (redirect.c).
  */
-struct azb_rio {
+struct azbk_rio {
 	struct kiocb		iocb;		/* ki_filp holds a reference */
 	struct iov_iter		iter;		/* this extent's pages */
-	struct azb_cmd		*cmd;
+	struct azbk_cmd		*cmd;
 	struct work_struct	work;		/* issues it again, blocking */
 	loff_t			pos;
 	u32			len;
@@ -33,15 +33,15 @@ struct azb_rio {
 };
 
 /* Extents a request carries without an allocation. */
-#define AZB_INLINE_RIOS	2
+#define AZBK_INLINE_RIOS	2
 
 /*
  * Per-request state, in the blk-mq PDU: which arena slot the request was
  * given and the generation it was published with (0 until it is); for a
  * redirected request, its extents' I/O.
  */
-struct azb_cmd {
-	struct azb_queue *q;		/* whose ring and slot it has */
+struct azbk_cmd {
+	struct azbk_queue *q;		/* whose ring and slot it has */
 	u32		gen;
 	u16		slot;
 	blk_status_t	status;
@@ -51,9 +51,9 @@ struct azb_cmd {
 	atomic_t	rio_pending;
 	atomic_t	rio_error;	/* first -errno, or 0 */
 	u16		nr_rios;
-	struct azb_rio	*rios;		/* inline_rios or allocated */
+	struct azbk_rio	*rios;		/* inline_rios or allocated */
 	struct bio_vec	*bvec;		/* allocated for a multi-bio request */
-	struct azb_rio	inline_rios[AZB_INLINE_RIOS];
+	struct azbk_rio	inline_rios[AZBK_INLINE_RIOS];
 };
 
 /*
@@ -64,26 +64,26 @@ struct azb_cmd {
  *
  * owner is 0 while the slot is free or in the kernel's hands (see the
  * queue's slot_map), the SQE's generation while the runtime owns it for a
- * live request, and generation | AZB_SLOT_ORPHAN once that request was
+ * live request, and generation | AZBK_SLOT_ORPHAN once that request was
  * ended without it.  Whoever moves it away from a live generation with
  * cmpxchg alone ends the request; rq is read only after that.
  */
-#define AZB_SLOT_ORPHAN	(1U << 31)	/* generations use the low 31 bits */
+#define AZBK_SLOT_ORPHAN	(1U << 31)	/* generations use the low 31 bits */
 
-struct azb_slot {
+struct azbk_slot {
 	atomic_t	owner;
 	struct request	*rq;
 };
 
-struct azb_dev;
+struct azbk_dev;
 
-static inline struct azb_cmd *azb_cmd(struct request *rq)
+static inline struct azbk_cmd *azbk_cmd(struct request *rq)
 {
 	return blk_mq_rq_to_pdu(rq);
 }
 
 /* A queue's pinned arena and the runtime's wake_fd, as ATTACH sets them up. */
-struct azb_arena {
+struct azbk_arena {
 	struct page		**pages;
 	unsigned long		nr_pages;
 	void			*addr;		/* vmap of the pinned pages */
@@ -92,8 +92,8 @@ struct azb_arena {
 };
 
 /* One hardware queue and its ring. */
-struct azb_queue {
-	struct azb_dev		*dev;
+struct azbk_queue {
+	struct azbk_dev		*dev;
 	struct blk_mq_hw_ctx	*hctx;
 	unsigned int		qid;
 	unsigned int		depth;
@@ -116,7 +116,7 @@ struct azb_queue {
 	u32			sq_off, cq_off, ring_bytes;
 
 	/* Arena slots: depth of them, a bit set in slot_map while in use. */
-	struct azb_slot		*slots;
+	struct azbk_slot		*slots;
 	unsigned long		*slot_map;
 	atomic_t		nr_orphans;
 
@@ -130,13 +130,13 @@ struct azb_queue {
 	u32			cq_head;
 	bool			attached;	/* read locklessly by queue_rq */
 	/* Set while attached; queue_rq reads them only after attached. */
-	struct azb_arena	arena;
+	struct azbk_arena	arena;
 	bool			nodata_writes;	/* AZBUSE_ATTACH_REDIRECT */
 
 	wait_queue_head_t	wait;
 };
 
-struct azb_dev {
+struct azbk_dev {
 	struct device		cdev_dev;	/* refcount: frees the device */
 	struct cdev		cdev;
 	u32			id;
@@ -162,7 +162,7 @@ struct azb_dev {
 
 	/* Default queues then poll queues, each with a ring. */
 	unsigned int		nr_queues;
-	struct azb_queue	*queues;
+	struct azbk_queue	*queues;
 	/*
 	 * Hardware queues of the poll map: info.nr_poll_queues, or 1 without
 	 * a ring where the block layer refuses polled I/O on a device without
@@ -186,64 +186,64 @@ struct azb_dev {
  * Test hook (module parameter fail_add): the ADD steps named by these bits
  * fail with ENOMEM, so the tests reach every unwind path.  0 in use.
  */
-#define AZB_FAIL_QUEUES	(1U << 0)
-#define AZB_FAIL_RINGS	(1U << 1)
-#define AZB_FAIL_DISK	(1U << 2)
-extern unsigned int azb_fail_add;
+#define AZBK_FAIL_QUEUES	(1U << 0)
+#define AZBK_FAIL_RINGS	(1U << 1)
+#define AZBK_FAIL_DISK	(1U << 2)
+extern unsigned int azbk_fail_add;
 
-static inline bool azb_fail_at(unsigned int step)
+static inline bool azbk_fail_at(unsigned int step)
 {
-	return READ_ONCE(azb_fail_add) & step;
+	return READ_ONCE(azbk_fail_add) & step;
 }
 
-extern int azb_blk_major;
-extern dev_t azb_chr_base;
-extern struct class azb_chr_class;
+extern int azbk_blk_major;
+extern dev_t azbk_chr_base;
+extern struct class azbk_chr_class;
 
 /* dev.c */
-int azb_dev_add(struct azbuse_dev_info *info);
-int azb_dev_remove(u32 id);
-int azb_dev_get_info(u32 id, struct azbuse_dev_info *info);
-u32 azb_dev_list(u32 *ids, u32 capacity);
-bool azb_dev_size_ok(u64 bytes, u32 logical_bs);
-unsigned int azb_max_queues(void);
-void azb_dev_remove_all(void);
-void azb_dev_fill_info(struct azb_dev *dev, struct azbuse_dev_info *info);
-void azb_dev_release_held(struct azb_dev *dev);
-int azb_dev_check_params(struct azbuse_dev_info *info);
+int azbk_dev_add(struct azbuse_dev_info *info);
+int azbk_dev_remove(u32 id);
+int azbk_dev_get_info(u32 id, struct azbuse_dev_info *info);
+u32 azbk_dev_list(u32 *ids, u32 capacity);
+bool azbk_dev_size_ok(u64 bytes, u32 logical_bs);
+unsigned int azbk_max_queues(void);
+void azbk_dev_remove_all(void);
+void azbk_dev_fill_info(struct azbk_dev *dev, struct azbuse_dev_info *info);
+void azbk_dev_release_held(struct azbk_dev *dev);
+int azbk_dev_check_params(struct azbuse_dev_info *info);
 
 /* queue.c */
-extern const struct blk_mq_ops azb_mq_ops;
-int azb_queue_alloc_ring(struct azb_queue *q);
-void azb_queue_free_ring(struct azb_queue *q);
-int azb_arena_get(struct azb_queue *q, struct azb_arena *a, u64 addr,
+extern const struct blk_mq_ops azbk_mq_ops;
+int azbk_queue_alloc_ring(struct azbk_queue *q);
+void azbk_queue_free_ring(struct azbk_queue *q);
+int azbk_arena_get(struct azbk_queue *q, struct azbk_arena *a, u64 addr,
 		  u64 bytes, int wake_fd);
-void azb_arena_put(struct azb_arena *a);
-int azb_queue_attach(struct azb_queue *q, struct azb_arena *a,
+void azbk_arena_put(struct azbk_arena *a);
+int azbk_queue_attach(struct azbk_queue *q, struct azbk_arena *a,
 		     bool nodata_writes);
-void azb_queue_put_wake(struct azb_queue *q);
-void azb_queue_detach(struct azb_queue *q);
-void azb_ring_set_flag(struct azb_queue *q, u32 flag);
-void azb_ring_clear_flag(struct azb_queue *q, u32 flag);
-int azb_queue_reap(struct azb_queue *q, bool by_poll);
-bool azb_queue_has_work(struct azb_queue *q);
-void azb_dev_abort_inflight(struct azb_dev *dev);
-void azb_dev_requeue_inflight(struct azb_dev *dev);
-blk_status_t azb_errno_status(int err);
+void azbk_queue_put_wake(struct azbk_queue *q);
+void azbk_queue_detach(struct azbk_queue *q);
+void azbk_ring_set_flag(struct azbk_queue *q, u32 flag);
+void azbk_ring_clear_flag(struct azbk_queue *q, u32 flag);
+int azbk_queue_reap(struct azbk_queue *q, bool by_poll);
+bool azbk_queue_has_work(struct azbk_queue *q);
+void azbk_dev_abort_inflight(struct azbk_dev *dev);
+void azbk_dev_requeue_inflight(struct azbk_dev *dev);
+blk_status_t azbk_errno_status(int err);
 
 /* redirect.c */
-int azb_redirect_prepare(struct azb_queue *q, struct request *rq,
+int azbk_redirect_prepare(struct azbk_queue *q, struct request *rq,
 			 const void *slot, int nr);
-void azb_redirect_issue(struct request *rq);
-long azb_ioc_set_files(struct azb_dev *dev, void __user *argp);
-void azb_files_take(struct azb_dev *dev, struct file **old);
-void azb_files_put(struct file **old, unsigned int nr);
+void azbk_redirect_issue(struct request *rq);
+long azbk_ioc_set_files(struct azbk_dev *dev, void __user *argp);
+void azbk_files_take(struct azbk_dev *dev, struct file **old);
+void azbk_files_put(struct file **old, unsigned int nr);
 
 /* chardev.c */
-extern const struct file_operations azb_chr_fops;
+extern const struct file_operations azbk_chr_fops;
 
 /* ctl.c */
-int azb_ctl_init(void);
-void azb_ctl_exit(void);
+int azbk_ctl_init(void);
+void azbk_ctl_exit(void);
 
-#endif /* AZB_H */
+#endif /* AZBK_H */

@@ -16,9 +16,9 @@
 #include "azb.h"
 #include "compat.h"
 
-static int azb_chr_open(struct inode *inode, struct file *file)
+static int azbk_chr_open(struct inode *inode, struct file *file)
 {
-	struct azb_dev *dev = container_of(inode->i_cdev, struct azb_dev, cdev);
+	struct azbk_dev *dev = container_of(inode->i_cdev, struct azbk_dev, cdev);
 	int ret = 0;
 
 	if (!capable(CAP_SYS_ADMIN))
@@ -46,10 +46,10 @@ static int azb_chr_open(struct inode *inode, struct file *file)
  * or the grace period ends.  An opener that never attached (a runtime that
  * failed to start) starts no hold and leaves one already running alone.
  */
-static int azb_chr_release(struct inode *inode, struct file *file)
+static int azbk_chr_release(struct inode *inode, struct file *file)
 {
 	struct file *old_files[AZBUSE_MAX_FILES];
-	struct azb_dev *dev = file->private_data;
+	struct azbk_dev *dev = file->private_data;
 	bool served = false;
 	unsigned int i;
 
@@ -57,20 +57,20 @@ static int azb_chr_release(struct inode *inode, struct file *file)
 	if (dev->disk_added)
 		blk_mq_quiesce_queue(dev->disk->queue);
 	for (i = 0; i < dev->nr_queues; i++) {
-		struct azb_queue *q = &dev->queues[i];
+		struct azbk_queue *q = &dev->queues[i];
 
 		mutex_lock(&q->lock);
 		served |= q->attached;
 		WRITE_ONCE(q->attached, false);
 		/* Now, while quiesced: commit_rqs may run once unquiesced. */
-		azb_queue_put_wake(q);
+		azbk_queue_put_wake(q);
 		mutex_unlock(&q->lock);
 	}
 	dev->nr_attached = 0;
 	if (dev->disk_added && (dev->info.flags & AZBUSE_DEV_F_RECOVERY) &&
 	    !dev->removing && served) {
 		/* Stay quiesced: requests wait for the next runtime. */
-		azb_dev_requeue_inflight(dev);
+		azbk_dev_requeue_inflight(dev);
 		if (!dev->held) {
 			dev->held = true;
 			dev->held_until = jiffies +
@@ -82,32 +82,32 @@ static int azb_chr_release(struct inode *inode, struct file *file)
 			blk_mq_unquiesce_queue(dev->disk->queue);
 		}
 	} else if (dev->disk_added) {
-		azb_dev_abort_inflight(dev);
+		azbk_dev_abort_inflight(dev);
 		blk_mq_unquiesce_queue(dev->disk->queue);
 	}
 	/* Only now: aborting needs no arena, but queue_rq might have. */
 	for (i = 0; i < dev->nr_queues; i++) {
-		struct azb_queue *q = &dev->queues[i];
+		struct azbk_queue *q = &dev->queues[i];
 
 		mutex_lock(&q->lock);
-		azb_queue_detach(q);
+		azbk_queue_detach(q);
 		mutex_unlock(&q->lock);
 	}
 	/* Before the next opener can register its own. */
-	azb_files_take(dev, old_files);
+	azbk_files_take(dev, old_files);
 	dev->opened = false;
 	dev->owner_pid = 0;
 	mutex_unlock(&dev->lock);
 	/* Requests redirected to them hold their own references. */
-	azb_files_put(old_files, AZBUSE_MAX_FILES);
+	azbk_files_put(old_files, AZBUSE_MAX_FILES);
 	put_device(&dev->cdev_dev);
 	return 0;
 }
 
 /* A queue the runtime may use: it exists and blk-mq gave it a context. */
-static struct azb_queue *azb_chr_queue(struct azb_dev *dev, unsigned int qid)
+static struct azbk_queue *azbk_chr_queue(struct azbk_dev *dev, unsigned int qid)
 {
-	struct azb_queue *q;
+	struct azbk_queue *q;
 
 	if (qid >= dev->nr_queues)
 		return NULL;
@@ -115,13 +115,13 @@ static struct azb_queue *azb_chr_queue(struct azb_dev *dev, unsigned int qid)
 	return q->hctx && q->ring ? q : NULL;
 }
 
-static int azb_chr_mmap(struct file *file, struct vm_area_struct *vma)
+static int azbk_chr_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct azb_dev *dev = file->private_data;
+	struct azbk_dev *dev = file->private_data;
 	unsigned long off = vma->vm_pgoff << PAGE_SHIFT;
 	unsigned long len = vma->vm_end - vma->vm_start;
 	unsigned long qid = off >> AZBUSE_RING_OFFSET_SHIFT;
-	struct azb_queue *q;
+	struct azbk_queue *q;
 	unsigned int i;
 	int ret;
 
@@ -131,7 +131,7 @@ static int azb_chr_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_pgoff > (ULONG_MAX >> PAGE_SHIFT) ||
 	    off != AZBUSE_RING_OFFSET(qid))
 		return -EINVAL;
-	q = azb_chr_queue(dev, qid);
+	q = azbk_chr_queue(dev, qid);
 	if (!q || len != q->ring_bytes)
 		return -EINVAL;
 	/* Both sides must see the same pages: a private copy breaks that. */
@@ -142,8 +142,8 @@ static int azb_chr_mmap(struct file *file, struct vm_area_struct *vma)
 	 * A fork()ed child must not inherit the rings: its copy would keep
 	 * the char device open, and the runtime's death would go unseen.
 	 */
-	azb_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP | VM_DONTCOPY);
-	azb_vm_flags_clear(vma, VM_MAYEXEC);
+	azbk_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP | VM_DONTCOPY);
+	azbk_vm_flags_clear(vma, VM_MAYEXEC);
 	for (i = 0; i < q->ring_nr_pages; i++) {
 		ret = vm_insert_page(vma, vma->vm_start + i * PAGE_SIZE,
 				     q->ring_pages[i]);
@@ -158,7 +158,7 @@ static int azb_chr_mmap(struct file *file, struct vm_area_struct *vma)
  * the queue's poller next to its submitters.  The hctx lives as long as
  * the disk, which dev->lock keeps while disk_added.
  */
-static long azb_copy_queue_cpus(struct azb_dev *dev, struct azb_queue *q,
+static long azbk_copy_queue_cpus(struct azbk_dev *dev, struct azbk_queue *q,
 				u64 __user *dst, u32 bytes)
 {
 	unsigned int words = DIV_ROUND_UP(nr_cpu_ids, 64);
@@ -185,10 +185,10 @@ static long azb_copy_queue_cpus(struct azb_dev *dev, struct azb_queue *q,
 	return ret;
 }
 
-static long azb_ioc_queue_info(struct azb_dev *dev, void __user *argp)
+static long azbk_ioc_queue_info(struct azbk_dev *dev, void __user *argp)
 {
 	struct azbuse_queue_info qi;
-	struct azb_queue *q;
+	struct azbk_queue *q;
 	u64 cpus_ptr;
 	u32 cpus_bytes;
 	long ret;
@@ -198,13 +198,13 @@ static long azb_ioc_queue_info(struct azb_dev *dev, void __user *argp)
 	if (qi.size != sizeof(qi) || qi.flags || qi.__pad2 ||
 	    memchr_inv(qi.reserved, 0, sizeof(qi.reserved)))
 		return -EINVAL;
-	q = azb_chr_queue(dev, qi.qid);
+	q = azbk_chr_queue(dev, qi.qid);
 	if (!q)
 		return -EINVAL;
 	cpus_ptr = qi.cpus_ptr;
 	cpus_bytes = qi.cpus_bytes;
 	if (cpus_ptr) {
-		ret = azb_copy_queue_cpus(dev, q, u64_to_user_ptr(cpus_ptr),
+		ret = azbk_copy_queue_cpus(dev, q, u64_to_user_ptr(cpus_ptr),
 					  cpus_bytes);
 		if (ret)
 			return ret;
@@ -230,11 +230,11 @@ static long azb_ioc_queue_info(struct azb_dev *dev, void __user *argp)
 	return copy_to_user(argp, &qi, sizeof(qi)) ? -EFAULT : 0;
 }
 
-static long azb_ioc_attach(struct azb_dev *dev, void __user *argp)
+static long azbk_ioc_attach(struct azbk_dev *dev, void __user *argp)
 {
 	struct azbuse_queue_attach a;
-	struct azb_arena arena;
-	struct azb_queue *q;
+	struct azbk_arena arena;
+	struct azbk_queue *q;
 	long ret;
 
 	if (!capable(CAP_SYS_ADMIN))
@@ -248,7 +248,7 @@ static long azb_ioc_attach(struct azb_dev *dev, void __user *argp)
 		return -EINVAL;
 	if ((a.flags & AZBUSE_ATTACH_WAKE_FD) && a.wake_fd < 0)
 		return -EBADF;
-	q = azb_chr_queue(dev, a.qid);
+	q = azbk_chr_queue(dev, a.qid);
 	if (!q)
 		return -EINVAL;
 
@@ -257,7 +257,7 @@ static long azb_ioc_attach(struct azb_dev *dev, void __user *argp)
 	 * happens before any lock: I/O on other queues, the recovery grace
 	 * timer and control operations never wait for it.
 	 */
-	ret = azb_arena_get(q, &arena, a.arena_addr, a.arena_bytes,
+	ret = azbk_arena_get(q, &arena, a.arena_addr, a.arena_bytes,
 			    a.flags & AZBUSE_ATTACH_WAKE_FD ? a.wake_fd : -1);
 	if (ret)
 		return ret;
@@ -267,7 +267,7 @@ static long azb_ioc_attach(struct azb_dev *dev, void __user *argp)
 		ret = -ENODEV;
 	} else {
 		mutex_lock(&q->lock);
-		ret = azb_queue_attach(q, &arena,
+		ret = azbk_queue_attach(q, &arena,
 				       a.flags & AZBUSE_ATTACH_REDIRECT);
 		mutex_unlock(&q->lock);
 	}
@@ -275,17 +275,17 @@ static long azb_ioc_attach(struct azb_dev *dev, void __user *argp)
 		/* Recovered: the held requests go to the new runtime. */
 		dev->held = false;
 		cancel_delayed_work(&dev->grace_work);
-		azb_dev_release_held(dev);
+		azbk_dev_release_held(dev);
 	}
 	mutex_unlock(&dev->lock);
-	azb_arena_put(&arena);	/* what attach did not take */
+	azbk_arena_put(&arena);	/* what attach did not take */
 	return ret;
 }
 
-static long azb_ioc_commit(struct azb_dev *dev, void __user *argp)
+static long azbk_ioc_commit(struct azbk_dev *dev, void __user *argp)
 {
 	struct azbuse_commit c;
-	struct azb_queue *q;
+	struct azbk_queue *q;
 	long timeout;
 	int ret;
 
@@ -293,7 +293,7 @@ static long azb_ioc_commit(struct azb_dev *dev, void __user *argp)
 		return -EFAULT;
 	if (c.flags & ~AZBUSE_COMMIT_WAIT)
 		return -EINVAL;
-	q = azb_chr_queue(dev, c.qid);
+	q = azbk_chr_queue(dev, c.qid);
 	if (!q)
 		return -EINVAL;
 
@@ -302,7 +302,7 @@ static long azb_ioc_commit(struct azb_dev *dev, void __user *argp)
 		mutex_unlock(&q->lock);
 		return -ENODEV;
 	}
-	ret = azb_queue_reap(q, false);
+	ret = azbk_queue_reap(q, false);
 	mutex_unlock(&q->lock);
 	if (ret < 0 || !(c.flags & AZBUSE_COMMIT_WAIT))
 		return ret;
@@ -313,18 +313,18 @@ static long azb_ioc_commit(struct azb_dev *dev, void __user *argp)
 	 * atomic and never touch DEAD, and the ring pages live as long as
 	 * the device, which this open file holds.
 	 */
-	azb_ring_set_flag(q, AZBUSE_RING_NEED_WAKEUP);
-	/* The wait-queue barrier pairs with azb_queue_kick()'s sleeper check. */
+	azbk_ring_set_flag(q, AZBUSE_RING_NEED_WAKEUP);
+	/* The wait-queue barrier pairs with azbk_queue_kick()'s sleeper check. */
 	wait_event_interruptible_timeout(q->wait,
-					 azb_queue_has_work(q) ||
+					 azbk_queue_has_work(q) ||
 					 !READ_ONCE(q->attached), timeout);
-	azb_ring_clear_flag(q, AZBUSE_RING_NEED_WAKEUP);
+	azbk_ring_clear_flag(q, AZBUSE_RING_NEED_WAKEUP);
 	if (!READ_ONCE(q->attached))
 		return -ENODEV;
 	return ret;
 }
 
-static long azb_ioc_set_size(struct azb_dev *dev, void __user *argp)
+static long azbk_ioc_set_size(struct azbk_dev *dev, void __user *argp)
 {
 	struct azbuse_set_size ss;
 	long ret = 0;
@@ -337,7 +337,7 @@ static long azb_ioc_set_size(struct azb_dev *dev, void __user *argp)
 	    memchr_inv(ss.reserved, 0, sizeof(ss.reserved)))
 		return -EINVAL;
 	/* The bounds ADD applies. */
-	if (!azb_dev_size_ok(ss.dev_bytes, dev->info.logical_bs))
+	if (!azbk_dev_size_ok(ss.dev_bytes, dev->info.logical_bs))
 		return -EINVAL;
 
 	mutex_lock(&dev->lock);
@@ -351,42 +351,42 @@ static long azb_ioc_set_size(struct azb_dev *dev, void __user *argp)
 	return ret;
 }
 
-static long azb_chr_ioctl(struct file *file, unsigned int cmd,
+static long azbk_chr_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
-	struct azb_dev *dev = file->private_data;
+	struct azbk_dev *dev = file->private_data;
 	void __user *argp = (void __user *)arg;
 	struct azbuse_dev_info info;
 
 	switch (cmd) {
 	case AZBUSE_IOC_COMMIT:
-		return azb_ioc_commit(dev, argp);
+		return azbk_ioc_commit(dev, argp);
 	case AZBUSE_IOC_GET_QUEUE_INFO:
-		return azb_ioc_queue_info(dev, argp);
+		return azbk_ioc_queue_info(dev, argp);
 	case AZBUSE_IOC_ATTACH_QUEUE:
-		return azb_ioc_attach(dev, argp);
+		return azbk_ioc_attach(dev, argp);
 	case AZBUSE_IOC_SET_FILES:
-		return azb_ioc_set_files(dev, argp);
+		return azbk_ioc_set_files(dev, argp);
 	case AZBUSE_IOC_SET_SIZE:
-		return azb_ioc_set_size(dev, argp);
+		return azbk_ioc_set_size(dev, argp);
 	case AZBUSE_IOC_GET_INFO:
 		if (copy_from_user(&info, argp, sizeof(info)))
 			return -EFAULT;
 		if (info.size != sizeof(info))
 			return -EINVAL;
-		azb_dev_fill_info(dev, &info);
+		azbk_dev_fill_info(dev, &info);
 		return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 	default:
 		return -ENOTTY;
 	}
 }
 
-const struct file_operations azb_chr_fops = {
+const struct file_operations azbk_chr_fops = {
 	.owner		= THIS_MODULE,
-	.open		= azb_chr_open,
-	.release	= azb_chr_release,
-	.mmap		= azb_chr_mmap,
-	.unlocked_ioctl	= azb_chr_ioctl,
+	.open		= azbk_chr_open,
+	.release	= azbk_chr_release,
+	.mmap		= azbk_chr_mmap,
+	.unlocked_ioctl	= azbk_chr_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
 };

@@ -3,14 +3,14 @@
  * The few kernel API differences between 6.1, 6.12 and 7.2, in one place, so
  * the driver reads as one version.
  */
-#ifndef AZB_COMPAT_H
-#define AZB_COMPAT_H
+#ifndef AZBK_COMPAT_H
+#define AZBK_COMPAT_H
 
 #include <linux/version.h>
 #include <linux/blk-mq.h>
 #include <linux/mm.h>
 
-struct azb_limits {
+struct azbk_limits {
 	unsigned int logical_bs;
 	unsigned int physical_bs;
 	unsigned int max_sectors;
@@ -23,8 +23,8 @@ struct azb_limits {
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
 /* Limits and features are fixed when the disk is allocated. */
-static inline struct gendisk *azb_alloc_disk(struct blk_mq_tag_set *set,
-					     const struct azb_limits *l,
+static inline struct gendisk *azbk_alloc_disk(struct blk_mq_tag_set *set,
+					     const struct azbk_limits *l,
 					     void *data)
 {
 	struct queue_limits lim = {
@@ -44,8 +44,8 @@ static inline struct gendisk *azb_alloc_disk(struct blk_mq_tag_set *set,
 	return blk_mq_alloc_disk(set, &lim, data);
 }
 #else
-static inline struct gendisk *azb_alloc_disk(struct blk_mq_tag_set *set,
-					     const struct azb_limits *l,
+static inline struct gendisk *azbk_alloc_disk(struct blk_mq_tag_set *set,
+					     const struct azbk_limits *l,
 					     void *data)
 {
 	struct gendisk *disk = blk_mq_alloc_disk(set, data);
@@ -72,7 +72,7 @@ static inline struct gendisk *azb_alloc_disk(struct blk_mq_tag_set *set,
  * From 6.11 a polled bio on a device without a poll queue fails with
  * EOPNOTSUPP (blk_mq_can_poll()); 6.1 serves it as ordinary I/O.
  */
-#define AZB_POLLED_NEEDS_POLL_QUEUE \
+#define AZBK_POLLED_NEEDS_POLL_QUEUE \
 	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0))
 
 /*
@@ -80,24 +80,24 @@ static inline struct gendisk *azb_alloc_disk(struct blk_mq_tag_set *set,
  * (an enum constant, so it cannot be tested with #ifdef).
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
-#define AZB_MQ_F_SHOULD_MERGE		0
+#define AZBK_MQ_F_SHOULD_MERGE		0
 #else
-#define AZB_MQ_F_SHOULD_MERGE		BLK_MQ_F_SHOULD_MERGE
+#define AZBK_MQ_F_SHOULD_MERGE		BLK_MQ_F_SHOULD_MERGE
 #endif
 
 /* eventfd_signal() lost its count argument in 6.8. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
-#define azb_eventfd_signal(ctx)		eventfd_signal(ctx)
+#define azbk_eventfd_signal(ctx)		eventfd_signal(ctx)
 #else
-#define azb_eventfd_signal(ctx)		eventfd_signal(ctx, 1)
+#define azbk_eventfd_signal(ctx)		eventfd_signal(ctx, 1)
 #endif
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-#define azb_vm_flags_set(vma, f)	vm_flags_set(vma, f)
-#define azb_vm_flags_clear(vma, f)	vm_flags_clear(vma, f)
+#define azbk_vm_flags_set(vma, f)	vm_flags_set(vma, f)
+#define azbk_vm_flags_clear(vma, f)	vm_flags_clear(vma, f)
 #else
-#define azb_vm_flags_set(vma, f)	((vma)->vm_flags |= (f))
-#define azb_vm_flags_clear(vma, f)	((vma)->vm_flags &= ~(f))
+#define azbk_vm_flags_set(vma, f)	((vma)->vm_flags |= (f))
+#define azbk_vm_flags_clear(vma, f)	((vma)->vm_flags &= ~(f))
 #endif
 
-#endif /* AZB_COMPAT_H */
+#endif /* AZBK_COMPAT_H */

@@ -11,20 +11,20 @@
 #include <linux/uaccess.h>
 #include "azb.h"
 
-static long azb_ctl_add(void __user *argp)
+static long azbk_ctl_add(void __user *argp)
 {
 	struct azbuse_dev_info info;
 	int ret;
 
 	if (copy_from_user(&info, argp, sizeof(info)))
 		return -EFAULT;
-	ret = azb_dev_add(&info);
+	ret = azbk_dev_add(&info);
 	if (ret)
 		return ret;
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
-static long azb_ctl_remove(void __user *argp)
+static long azbk_ctl_remove(void __user *argp)
 {
 	struct azbuse_dev_id d;
 
@@ -32,10 +32,10 @@ static long azb_ctl_remove(void __user *argp)
 		return -EFAULT;
 	if (d.size != sizeof(d) || memchr_inv(d.reserved, 0, sizeof(d.reserved)))
 		return -EINVAL;
-	return azb_dev_remove(d.dev_id);
+	return azbk_dev_remove(d.dev_id);
 }
 
-static long azb_ctl_get_info(void __user *argp)
+static long azbk_ctl_get_info(void __user *argp)
 {
 	struct azbuse_dev_info info;
 	int ret;
@@ -44,13 +44,13 @@ static long azb_ctl_get_info(void __user *argp)
 		return -EFAULT;
 	if (info.size != sizeof(info))
 		return -EINVAL;
-	ret = azb_dev_get_info(info.dev_id, &info);
+	ret = azbk_dev_get_info(info.dev_id, &info);
 	if (ret)
 		return ret;
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
-static long azb_ctl_list(void __user *argp)
+static long azbk_ctl_list(void __user *argp)
 {
 	struct azbuse_dev_list l;
 	u32 *ids = NULL, cap;
@@ -69,7 +69,7 @@ static long azb_ctl_list(void __user *argp)
 		if (!ids)
 			return -ENOMEM;
 	}
-	l.count = azb_dev_list(ids, cap);
+	l.count = azbk_dev_list(ids, cap);
 	if (cap && copy_to_user(u64_to_user_ptr(l.ids_ptr), ids,
 				min(cap, l.count) * sizeof(*ids)))
 		ret = -EFAULT;
@@ -79,7 +79,7 @@ static long azb_ctl_list(void __user *argp)
 	return ret;
 }
 
-static long azb_ctl_features(void __user *argp)
+static long azbk_ctl_features(void __user *argp)
 {
 	struct azbuse_features f;
 
@@ -97,13 +97,13 @@ static long azb_ctl_features(void __user *argp)
 		     AZBUSE_FEAT_QUEUE_CPUS | AZBUSE_FEAT_RESIZE |
 		     AZBUSE_FEAT_WAKE_FD | AZBUSE_FEAT_ORPHAN_SLOTS |
 		     AZBUSE_FEAT_REDIRECT | AZBUSE_FEAT_POLL_QUEUES;
-	f.max_queues = azb_max_queues();
+	f.max_queues = azbk_max_queues();
 	f.max_depth = AZBUSE_MAX_DEPTH;
 	f.max_io_bytes = AZBUSE_MAX_IO_BYTES;
 	return copy_to_user(argp, &f, sizeof(f)) ? -EFAULT : 0;
 }
 
-static long azb_ctl_ioctl(struct file *file, unsigned int cmd,
+static long azbk_ctl_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
 	void __user *argp = (void __user *)arg;
@@ -112,40 +112,40 @@ static long azb_ctl_ioctl(struct file *file, unsigned int cmd,
 		return -EPERM;
 	switch (cmd) {
 	case AZBUSE_CTL_ADD:
-		return azb_ctl_add(argp);
+		return azbk_ctl_add(argp);
 	case AZBUSE_CTL_REMOVE:
-		return azb_ctl_remove(argp);
+		return azbk_ctl_remove(argp);
 	case AZBUSE_CTL_GET_INFO:
-		return azb_ctl_get_info(argp);
+		return azbk_ctl_get_info(argp);
 	case AZBUSE_CTL_LIST:
-		return azb_ctl_list(argp);
+		return azbk_ctl_list(argp);
 	case AZBUSE_CTL_GET_FEATURES:
-		return azb_ctl_features(argp);
+		return azbk_ctl_features(argp);
 	default:
 		return -ENOTTY;
 	}
 }
 
-static const struct file_operations azb_ctl_fops = {
+static const struct file_operations azbk_ctl_fops = {
 	.owner		= THIS_MODULE,
-	.unlocked_ioctl	= azb_ctl_ioctl,
+	.unlocked_ioctl	= azbk_ctl_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
 };
 
-static struct miscdevice azb_ctl_misc = {
+static struct miscdevice azbk_ctl_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= AZBUSE_CTL_DEV_NAME,
-	.fops	= &azb_ctl_fops,
+	.fops	= &azbk_ctl_fops,
 	.mode	= 0600,
 };
 
-int azb_ctl_init(void)
+int azbk_ctl_init(void)
 {
-	return misc_register(&azb_ctl_misc);
+	return misc_register(&azbk_ctl_misc);
 }
 
-void azb_ctl_exit(void)
+void azbk_ctl_exit(void)
 {
-	misc_deregister(&azb_ctl_misc);
+	misc_deregister(&azbk_ctl_misc);
 }

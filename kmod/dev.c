@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Device lifetime: ADD builds the blk-mq disk, its queues and rings and the
- * runtime's char device; REMOVE tears them down.  The struct azb_dev itself
+ * runtime's char device; REMOVE tears them down.  The struct azbk_dev itself
  * lives until the last reference (the char device, an open runtime) goes,
  * because the runtime's rings may still be mapped.
  */
@@ -12,10 +12,10 @@
 #include "azb.h"
 #include "compat.h"
 
-static DEFINE_IDR(azb_devs);
-static DEFINE_MUTEX(azb_devs_lock);	/* the idr and ADD/REMOVE */
+static DEFINE_IDR(azbk_devs);
+static DEFINE_MUTEX(azbk_devs_lock);	/* the idr and ADD/REMOVE */
 
-static const struct block_device_operations azb_bdev_ops = {
+static const struct block_device_operations azbk_bdev_ops = {
 	.owner = THIS_MODULE,
 };
 
@@ -24,7 +24,7 @@ static const struct block_device_operations azb_bdev_ops = {
  * block layer can split requests to (a discard larger than max_discard_bytes
  * would otherwise reach queue_rq).  Block sizes are already checked.
  */
-static int azb_dev_check_discard(struct azbuse_dev_info *info)
+static int azbk_dev_check_discard(struct azbuse_dev_info *info)
 {
 	u32 lbs = info->logical_bs;
 
@@ -58,19 +58,19 @@ static int azb_dev_check_discard(struct azbuse_dev_info *info)
  * A device size the block layer can hold: a whole number of blocks, and
  * no more bytes than a loff_t (the bdev's size) can count.
  */
-bool azb_dev_size_ok(u64 bytes, u32 logical_bs)
+bool azbk_dev_size_ok(u64 bytes, u32 logical_bs)
 {
 	return bytes && !(bytes % logical_bs) && bytes <= (u64)LLONG_MAX;
 }
 
 /* Most hardware queues a device may have: one per possible CPU. */
-unsigned int azb_max_queues(void)
+unsigned int azbk_max_queues(void)
 {
 	return min_t(unsigned int, num_possible_cpus(), AZBUSE_MAX_QUEUES);
 }
 
 /* Validates ADD parameters and fills in defaults. */
-int azb_dev_check_params(struct azbuse_dev_info *info)
+int azbk_dev_check_params(struct azbuse_dev_info *info)
 {
 	const u64 known = AZBUSE_DEV_F_READ_ONLY | AZBUSE_DEV_F_ROTATIONAL |
 			  AZBUSE_DEV_F_WRITE_CACHE | AZBUSE_DEV_F_RECOVERY |
@@ -100,7 +100,7 @@ int azb_dev_check_params(struct azbuse_dev_info *info)
 	    info->physical_bs > 65536 || !is_power_of_2(info->physical_bs))
 		return -EINVAL;
 
-	if (!azb_dev_size_ok(info->dev_bytes, info->logical_bs))
+	if (!azbk_dev_size_ok(info->dev_bytes, info->logical_bs))
 		return -EINVAL;
 
 	if (!info->max_io_bytes)
@@ -116,9 +116,9 @@ int azb_dev_check_params(struct azbuse_dev_info *info)
 	 * would get no CPUs and no tags from blk-mq.
 	 */
 	if (!info->nr_queues)
-		info->nr_queues = azb_max_queues();
-	if (info->nr_queues > azb_max_queues() ||
-	    info->nr_poll_queues > azb_max_queues())
+		info->nr_queues = azbk_max_queues();
+	if (info->nr_queues > azbk_max_queues() ||
+	    info->nr_poll_queues > azbk_max_queues())
 		return -EINVAL;
 	if (!info->queue_depth)
 		info->queue_depth = AZBUSE_DEF_DEPTH;
@@ -127,7 +127,7 @@ int azb_dev_check_params(struct azbuse_dev_info *info)
 	if ((u64)info->queue_depth * info->max_io_bytes > AZBUSE_MAX_ARENA_BYTES)
 		return -EINVAL;
 
-	ret = azb_dev_check_discard(info);
+	ret = azbk_dev_check_discard(info);
 	if (ret)
 		return ret;
 
@@ -149,7 +149,7 @@ int azb_dev_check_params(struct azbuse_dev_info *info)
 	return 0;
 }
 
-void azb_dev_fill_info(struct azb_dev *dev, struct azbuse_dev_info *info)
+void azbk_dev_fill_info(struct azbk_dev *dev, struct azbuse_dev_info *info)
 {
 	mutex_lock(&dev->lock);
 	/* Under the lock: SET_SIZE changes dev_bytes. */
@@ -167,17 +167,17 @@ void azb_dev_fill_info(struct azb_dev *dev, struct azbuse_dev_info *info)
 }
 
 /* Lets held requests go; with no runtime attached they fail with EIO. */
-void azb_dev_release_held(struct azb_dev *dev)
+void azbk_dev_release_held(struct azbk_dev *dev)
 {
 	blk_mq_unquiesce_queue(dev->disk->queue);
 	blk_mq_kick_requeue_list(dev->disk->queue);
 }
 
 /* No runtime came back within recovery_ms: stop holding I/O. */
-static void azb_dev_grace_expired(struct work_struct *work)
+static void azbk_dev_grace_expired(struct work_struct *work)
 {
-	struct azb_dev *dev = container_of(to_delayed_work(work),
-					   struct azb_dev, grace_work);
+	struct azbk_dev *dev = container_of(to_delayed_work(work),
+					   struct azbk_dev, grace_work);
 
 	mutex_lock(&dev->lock);
 	if (dev->held && !dev->removing) {
@@ -191,19 +191,19 @@ static void azb_dev_grace_expired(struct work_struct *work)
 					      dev->held_until - jiffies);
 		} else {
 			dev->held = false;
-			azb_dev_release_held(dev);
+			azbk_dev_release_held(dev);
 		}
 	}
 	mutex_unlock(&dev->lock);
 }
 
-static void azb_dev_release(struct device *d)
+static void azbk_dev_release(struct device *d)
 {
-	struct azb_dev *dev = container_of(d, struct azb_dev, cdev_dev);
+	struct azbk_dev *dev = container_of(d, struct azbk_dev, cdev_dev);
 	unsigned int i;
 
 	for (i = 0; dev->queues && i < dev->nr_queues; i++)
-		azb_queue_free_ring(&dev->queues[i]);
+		azbk_queue_free_ring(&dev->queues[i]);
 	kvfree(dev->queues);
 	/* Idle: del_gendisk() waited for every redirected request. */
 	if (dev->rio_wq)
@@ -212,12 +212,12 @@ static void azb_dev_release(struct device *d)
 }
 
 /*
- * One struct azb_queue per hardware queue with a ring, as blk-mq gave the
+ * One struct azbk_queue per hardware queue with a ring, as blk-mq gave the
  * tag set (fewer than asked for in a kdump kernel, which also has no poll
  * map): the default queues, then the poll queues.  nr_queues is set only
  * once the array exists: the release function walks it.
  */
-static int azb_dev_init_queues(struct azb_dev *dev)
+static int azbk_dev_init_queues(struct azbk_dev *dev)
 {
 	struct azbuse_dev_info *info = &dev->info;
 	unsigned int i, nr_default, nr;
@@ -228,7 +228,7 @@ static int azb_dev_init_queues(struct azb_dev *dev)
 		info->nr_poll_queues = 0;	/* none, or one without a ring */
 	nr_default = dev->set.nr_hw_queues - dev->nr_poll_hctx;
 	nr = nr_default + info->nr_poll_queues;
-	if (azb_fail_at(AZB_FAIL_QUEUES))
+	if (azbk_fail_at(AZBK_FAIL_QUEUES))
 		return -ENOMEM;
 	dev->queues = kvcalloc(nr, sizeof(*dev->queues), GFP_KERNEL);
 	if (!dev->queues)
@@ -236,7 +236,7 @@ static int azb_dev_init_queues(struct azb_dev *dev)
 	dev->nr_queues = nr;
 	info->nr_queues = nr_default;
 	for (i = 0; i < dev->nr_queues; i++) {
-		struct azb_queue *q = &dev->queues[i];
+		struct azbk_queue *q = &dev->queues[i];
 
 		q->dev = dev;
 		q->qid = i;
@@ -251,31 +251,31 @@ static int azb_dev_init_queues(struct azb_dev *dev)
 }
 
 /* Rings go on the node blk-mq chose for each hardware queue. */
-static int azb_dev_alloc_rings(struct azb_dev *dev)
+static int azbk_dev_alloc_rings(struct azbk_dev *dev)
 {
 	struct blk_mq_hw_ctx *hctx;
 	unsigned long i;
 	int ret;
 
-	if (azb_fail_at(AZB_FAIL_RINGS))
+	if (azbk_fail_at(AZBK_FAIL_RINGS))
 		return -ENOMEM;
 	queue_for_each_hw_ctx(dev->disk->queue, hctx, i) {
-		struct azb_queue *q = hctx->driver_data;
+		struct azbk_queue *q = hctx->driver_data;
 
 		if (!q)
 			continue;	/* the ringless poll queue */
 		q->node = hctx->numa_node;
-		ret = azb_queue_alloc_ring(q);
+		ret = azbk_queue_alloc_ring(q);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
-static int azb_dev_init_disk(struct azb_dev *dev)
+static int azbk_dev_init_disk(struct azbk_dev *dev)
 {
 	struct azbuse_dev_info *info = &dev->info;
-	struct azb_limits lim = {
+	struct azbk_limits lim = {
 		.logical_bs = info->logical_bs,
 		.physical_bs = info->physical_bs,
 		.max_sectors = info->max_io_bytes >> SECTOR_SHIFT,
@@ -290,38 +290,38 @@ static int azb_dev_init_disk(struct azb_dev *dev)
 	int ret;
 
 	dev->nr_poll_hctx = info->nr_poll_queues;
-	if (!dev->nr_poll_hctx && AZB_POLLED_NEEDS_POLL_QUEUE)
+	if (!dev->nr_poll_hctx && AZBK_POLLED_NEEDS_POLL_QUEUE)
 		dev->nr_poll_hctx = 1;
-	dev->set.ops = &azb_mq_ops;
+	dev->set.ops = &azbk_mq_ops;
 	dev->set.nr_hw_queues = info->nr_queues + dev->nr_poll_hctx;
 	dev->set.nr_maps = dev->nr_poll_hctx ? HCTX_MAX_TYPES : 1;
 	dev->set.queue_depth = info->queue_depth;
 	dev->set.numa_node = NUMA_NO_NODE;
-	dev->set.cmd_size = sizeof(struct azb_cmd);
-	dev->set.flags = AZB_MQ_F_SHOULD_MERGE;
+	dev->set.cmd_size = sizeof(struct azbk_cmd);
+	dev->set.flags = AZBK_MQ_F_SHOULD_MERGE;
 	dev->set.timeout = msecs_to_jiffies(info->timeout_ms);
 	dev->set.driver_data = dev;
 	ret = blk_mq_alloc_tag_set(&dev->set);
 	if (ret)
 		return ret;
-	ret = azb_dev_init_queues(dev);
+	ret = azbk_dev_init_queues(dev);
 	if (ret)
 		goto free_set;
 
-	disk = azb_alloc_disk(&dev->set, &lim, dev);
+	disk = azbk_alloc_disk(&dev->set, &lim, dev);
 	if (IS_ERR(disk)) {
 		ret = PTR_ERR(disk);
 		goto free_set;
 	}
 	dev->disk = disk;
-	ret = azb_dev_alloc_rings(dev);
+	ret = azbk_dev_alloc_rings(dev);
 	if (ret)
 		goto put_disk;
 
-	disk->major = azb_blk_major;
-	disk->first_minor = dev->id << AZB_PART_SHIFT;
-	disk->minors = 1 << AZB_PART_SHIFT;
-	disk->fops = &azb_bdev_ops;
+	disk->major = azbk_blk_major;
+	disk->first_minor = dev->id << AZBK_PART_SHIFT;
+	disk->minors = 1 << AZBK_PART_SHIFT;
+	disk->fops = &azbk_bdev_ops;
 	disk->private_data = dev;
 	snprintf(disk->disk_name, sizeof(disk->disk_name), "%s%u",
 		 AZBUSE_BLK_DEV_NAME, dev->id);
@@ -337,19 +337,19 @@ free_set:
 	return ret;
 }
 
-static void azb_dev_free_disk(struct azb_dev *dev)
+static void azbk_dev_free_disk(struct azbk_dev *dev)
 {
 	put_disk(dev->disk);
 	dev->disk = NULL;
 	blk_mq_free_tag_set(&dev->set);
 }
 
-int azb_dev_add(struct azbuse_dev_info *info)
+int azbk_dev_add(struct azbuse_dev_info *info)
 {
-	struct azb_dev *dev;
+	struct azbk_dev *dev;
 	int ret, id;
 
-	ret = azb_dev_check_params(info);
+	ret = azbk_dev_check_params(info);
 	if (ret)
 		return ret;
 
@@ -357,20 +357,20 @@ int azb_dev_add(struct azbuse_dev_info *info)
 	if (!dev)
 		return -ENOMEM;
 	mutex_init(&dev->lock);
-	INIT_DELAYED_WORK(&dev->grace_work, azb_dev_grace_expired);
+	INIT_DELAYED_WORK(&dev->grace_work, azbk_dev_grace_expired);
 	dev->info = *info;
 
-	mutex_lock(&azb_devs_lock);
+	mutex_lock(&azbk_devs_lock);
 	if (info->dev_id == AZBUSE_ID_ANY)
-		id = idr_alloc(&azb_devs, dev, 0, AZBUSE_MAX_DEV_ID + 1,
+		id = idr_alloc(&azbk_devs, dev, 0, AZBUSE_MAX_DEV_ID + 1,
 			       GFP_KERNEL);
 	else
-		id = idr_alloc(&azb_devs, dev, info->dev_id, info->dev_id + 1,
+		id = idr_alloc(&azbk_devs, dev, info->dev_id, info->dev_id + 1,
 			       GFP_KERNEL);
 	if (id < 0) {
 		ret = id == -ENOSPC && info->dev_id != AZBUSE_ID_ANY ?
 		      -EEXIST : id;
-		mutex_unlock(&azb_devs_lock);
+		mutex_unlock(&azbk_devs_lock);
 		kfree(dev);
 		return ret;
 	}
@@ -379,9 +379,9 @@ int azb_dev_add(struct azbuse_dev_info *info)
 
 	/* From here the device's refcount frees it. */
 	device_initialize(&dev->cdev_dev);
-	dev->cdev_dev.class = &azb_chr_class;
-	dev->cdev_dev.devt = MKDEV(MAJOR(azb_chr_base), id);
-	dev->cdev_dev.release = azb_dev_release;
+	dev->cdev_dev.class = &azbk_chr_class;
+	dev->cdev_dev.devt = MKDEV(MAJOR(azbk_chr_base), id);
+	dev->cdev_dev.release = azbk_dev_release;
 	ret = dev_set_name(&dev->cdev_dev, "%s%u", AZBUSE_CHR_DEV_NAME, id);
 	if (ret)
 		goto put_dev;
@@ -392,11 +392,11 @@ int azb_dev_add(struct azbuse_dev_info *info)
 		ret = -ENOMEM;
 		goto put_dev;
 	}
-	ret = azb_dev_init_disk(dev);
+	ret = azbk_dev_init_disk(dev);
 	if (ret)
 		goto put_dev;
 
-	cdev_init(&dev->cdev, &azb_chr_fops);
+	cdev_init(&dev->cdev, &azbk_chr_fops);
 	dev->cdev.owner = THIS_MODULE;
 	ret = cdev_device_add(&dev->cdev, &dev->cdev_dev);
 	if (ret)
@@ -408,7 +408,7 @@ int azb_dev_add(struct azbuse_dev_info *info)
 	 * usual BLKRRPART (partprobe, blockdev --rereadpt) works.
 	 */
 	set_bit(GD_SUPPRESS_PART_SCAN, &dev->disk->state);
-	ret = azb_fail_at(AZB_FAIL_DISK) ? -ENOMEM : add_disk(dev->disk);
+	ret = azbk_fail_at(AZBK_FAIL_DISK) ? -ENOMEM : add_disk(dev->disk);
 	clear_bit(GD_SUPPRESS_PART_SCAN, &dev->disk->state);
 	if (ret)
 		goto del_cdev;
@@ -416,22 +416,22 @@ int azb_dev_add(struct azbuse_dev_info *info)
 	dev->disk_added = true;
 	mutex_unlock(&dev->lock);
 
-	dev->info.blk_major = azb_blk_major;
+	dev->info.blk_major = azbk_blk_major;
 	dev->info.blk_minor = dev->disk->first_minor;
 	dev->info.chr_major = MAJOR(dev->cdev_dev.devt);
 	dev->info.chr_minor = MINOR(dev->cdev_dev.devt);
 	/* Under the lock: a REMOVE of this id may free dev once it drops. */
-	azb_dev_fill_info(dev, info);
-	mutex_unlock(&azb_devs_lock);
+	azbk_dev_fill_info(dev, info);
+	mutex_unlock(&azbk_devs_lock);
 	return 0;
 
 del_cdev:
 	cdev_device_del(&dev->cdev, &dev->cdev_dev);
 free_disk:
-	azb_dev_free_disk(dev);
+	azbk_dev_free_disk(dev);
 put_dev:
-	idr_remove(&azb_devs, id);
-	mutex_unlock(&azb_devs_lock);
+	idr_remove(&azbk_devs, id);
+	mutex_unlock(&azbk_devs_lock);
 	put_device(&dev->cdev_dev);
 	return ret;
 }
@@ -442,7 +442,7 @@ put_dev:
  * so writeback and in-flight I/O complete; then the rings are marked dead
  * and the runtime's pollers see ENODEV.
  */
-static void azb_dev_destroy(struct azb_dev *dev)
+static void azbk_dev_destroy(struct azbk_dev *dev)
 {
 	unsigned int i;
 	bool held;
@@ -455,69 +455,69 @@ static void azb_dev_destroy(struct azb_dev *dev)
 	/* Held requests fail now: del_gendisk() waits for every request. */
 	cancel_delayed_work_sync(&dev->grace_work);
 	if (held)
-		azb_dev_release_held(dev);
+		azbk_dev_release_held(dev);
 
 	del_gendisk(dev->disk);
 
 	mutex_lock(&dev->lock);
 	for (i = 0; i < dev->nr_queues; i++) {
-		struct azb_queue *q = &dev->queues[i];
+		struct azbk_queue *q = &dev->queues[i];
 
 		mutex_lock(&q->lock);
-		azb_queue_detach(q);
+		azbk_queue_detach(q);
 		mutex_unlock(&q->lock);
 	}
 	dev->disk_added = false;
 	mutex_unlock(&dev->lock);
 
 	cdev_device_del(&dev->cdev, &dev->cdev_dev);
-	azb_dev_free_disk(dev);
+	azbk_dev_free_disk(dev);
 	put_device(&dev->cdev_dev);
 }
 
-int azb_dev_remove(u32 id)
+int azbk_dev_remove(u32 id)
 {
-	struct azb_dev *dev;
+	struct azbk_dev *dev;
 
-	mutex_lock(&azb_devs_lock);
-	dev = idr_find(&azb_devs, id);
+	mutex_lock(&azbk_devs_lock);
+	dev = idr_find(&azbk_devs, id);
 	if (dev)
-		idr_remove(&azb_devs, id);
-	mutex_unlock(&azb_devs_lock);
+		idr_remove(&azbk_devs, id);
+	mutex_unlock(&azbk_devs_lock);
 	if (!dev)
 		return -ENODEV;
-	azb_dev_destroy(dev);
+	azbk_dev_destroy(dev);
 	return 0;
 }
 
-void azb_dev_remove_all(void)
+void azbk_dev_remove_all(void)
 {
-	struct azb_dev *dev;
+	struct azbk_dev *dev;
 	int id;
 
 	for (;;) {
-		mutex_lock(&azb_devs_lock);
+		mutex_lock(&azbk_devs_lock);
 		id = 0;
-		dev = idr_get_next(&azb_devs, &id);
+		dev = idr_get_next(&azbk_devs, &id);
 		if (dev)
-			idr_remove(&azb_devs, id);
-		mutex_unlock(&azb_devs_lock);
+			idr_remove(&azbk_devs, id);
+		mutex_unlock(&azbk_devs_lock);
 		if (!dev)
 			break;
-		azb_dev_destroy(dev);
+		azbk_dev_destroy(dev);
 	}
-	idr_destroy(&azb_devs);
+	idr_destroy(&azbk_devs);
 }
 
-int azb_dev_get_info(u32 id, struct azbuse_dev_info *info)
+int azbk_dev_get_info(u32 id, struct azbuse_dev_info *info)
 {
-	struct azb_dev *dev;
+	struct azbk_dev *dev;
 
-	mutex_lock(&azb_devs_lock);
-	dev = idr_find(&azb_devs, id);
+	mutex_lock(&azbk_devs_lock);
+	dev = idr_find(&azbk_devs, id);
 	if (dev)
-		azb_dev_fill_info(dev, info);
-	mutex_unlock(&azb_devs_lock);
+		azbk_dev_fill_info(dev, info);
+	mutex_unlock(&azbk_devs_lock);
 	return dev ? 0 : -ENODEV;
 }
 
@@ -525,18 +525,18 @@ int azb_dev_get_info(u32 id, struct azbuse_dev_info *info)
  * Fills ids (a kernel buffer of capacity entries) with the devices' ids;
  * the caller copies them out after the lock is dropped.
  */
-u32 azb_dev_list(u32 *ids, u32 capacity)
+u32 azbk_dev_list(u32 *ids, u32 capacity)
 {
-	struct azb_dev *dev;
+	struct azbk_dev *dev;
 	u32 n = 0;
 	int id;
 
-	mutex_lock(&azb_devs_lock);
-	idr_for_each_entry(&azb_devs, dev, id) {
+	mutex_lock(&azbk_devs_lock);
+	idr_for_each_entry(&azbk_devs, dev, id) {
 		if (n < capacity)
 			ids[n] = id;
 		n++;
 	}
-	mutex_unlock(&azb_devs_lock);
+	mutex_unlock(&azbk_devs_lock);
 	return n;
 }

@@ -19,7 +19,7 @@
 #include "compat.h"
 
 /* The bio flags the runtime sees; their REQ_* values differ by kernel. */
-static u32 azb_req_flags(const struct request *rq)
+static u32 azbk_req_flags(const struct request *rq)
 {
 	blk_opf_t f = rq->cmd_flags;
 	u32 out = 0;
@@ -49,7 +49,7 @@ static u32 azb_req_flags(const struct request *rq)
 	return out;
 }
 
-static void *azb_slot_data(struct azb_queue *q, unsigned int slot)
+static void *azbk_slot_data(struct azbk_queue *q, unsigned int slot)
 {
 	return q->arena.addr + (size_t)slot * q->dev->info.max_io_bytes;
 }
@@ -58,7 +58,7 @@ static void *azb_slot_data(struct azb_queue *q, unsigned int slot)
  * Takes a free slot: the tag's own when it is free (always, unless a
  * request that had it was ended while the runtime kept it), else any.
  */
-static int azb_slot_get(struct azb_queue *q, unsigned int tag)
+static int azbk_slot_get(struct azbk_queue *q, unsigned int tag)
 {
 	unsigned int s;
 
@@ -74,7 +74,7 @@ static int azb_slot_get(struct azb_queue *q, unsigned int tag)
 }
 
 /* Frees a slot nobody owns any more (owner already 0). */
-static void azb_slot_put(struct azb_queue *q, unsigned int slot)
+static void azbk_slot_put(struct azbk_queue *q, unsigned int slot)
 {
 	clear_bit_unlock(slot, q->slot_map);
 }
@@ -83,19 +83,19 @@ static void azb_slot_put(struct azb_queue *q, unsigned int slot)
  * Takes a live request from the runtime and leaves the runtime its slot:
  * true if this caller (timeout, abort, requeue) must end the request.
  */
-static bool azb_slot_orphan(struct azb_queue *q, unsigned int slot, u32 gen)
+static bool azbk_slot_orphan(struct azbk_queue *q, unsigned int slot, u32 gen)
 {
-	if (!gen || (gen & AZB_SLOT_ORPHAN) || slot >= q->depth)
+	if (!gen || (gen & AZBK_SLOT_ORPHAN) || slot >= q->depth)
 		return false;
 	if (atomic_cmpxchg(&q->slots[slot].owner, gen,
-			   gen | AZB_SLOT_ORPHAN) != gen)
+			   gen | AZBK_SLOT_ORPHAN) != gen)
 		return false;
 	atomic_inc(&q->nr_orphans);
 	return true;
 }
 
 /* Status for a negative errno: only what a disk may report. */
-blk_status_t azb_errno_status(int res)
+blk_status_t azbk_errno_status(int res)
 {
 	switch (res) {
 	case -ENOSPC:
@@ -118,7 +118,7 @@ blk_status_t azb_errno_status(int res)
 	}
 }
 
-static void azb_copy_to_slot(struct request *rq, void *slot)
+static void azbk_copy_to_slot(struct request *rq, void *slot)
 {
 	struct req_iterator iter;
 	struct bio_vec bv;
@@ -129,7 +129,7 @@ static void azb_copy_to_slot(struct request *rq, void *slot)
 	}
 }
 
-static void azb_copy_from_slot(struct request *rq, const void *slot,
+static void azbk_copy_from_slot(struct request *rq, const void *slot,
 			       unsigned int bytes)
 {
 	struct req_iterator iter;
@@ -145,12 +145,12 @@ static void azb_copy_from_slot(struct request *rq, const void *slot,
 	}
 }
 
-bool azb_queue_has_work(struct azb_queue *q)
+bool azbk_queue_has_work(struct azbk_queue *q)
 {
 	return READ_ONCE(q->sq_tail) != READ_ONCE(q->hdr->sq_head.val);
 }
 
-static void azb_queue_kick(struct azb_queue *q)
+static void azbk_queue_kick(struct azbk_queue *q)
 {
 	/* Orders the tail store before the sleeper check (pairs with wait). */
 	if (wq_has_sleeper(&q->wait))
@@ -164,7 +164,7 @@ static void azb_queue_kick(struct azb_queue *q)
 	 */
 	if (q->arena.wake && READ_ONCE(q->hdr->engine_wait.val) &&
 	    eventfd_signal_allowed())
-		azb_eventfd_signal(q->arena.wake);
+		azbk_eventfd_signal(q->arena.wake);
 }
 
 /*
@@ -172,9 +172,9 @@ static void azb_queue_kick(struct azb_queue *q)
  * poll queues where the block layer needs one) hands its requests to the
  * default queue of the CPU they are issued on: served as ordinary I/O.
  */
-static struct azb_queue *azb_hctx_queue(struct blk_mq_hw_ctx *hctx)
+static struct azbk_queue *azbk_hctx_queue(struct blk_mq_hw_ctx *hctx)
 {
-	struct azb_dev *dev;
+	struct azbk_dev *dev;
 
 	if (likely(hctx->driver_data))
 		return hctx->driver_data;
@@ -183,13 +183,13 @@ static struct azb_queue *azb_hctx_queue(struct blk_mq_hw_ctx *hctx)
 				raw_smp_processor_id()]];
 }
 
-static blk_status_t azb_queue_rq(struct blk_mq_hw_ctx *hctx,
+static blk_status_t azbk_queue_rq(struct blk_mq_hw_ctx *hctx,
 				 const struct blk_mq_queue_data *bd)
 {
-	struct azb_queue *q = azb_hctx_queue(hctx);
+	struct azbk_queue *q = azbk_hctx_queue(hctx);
 	const struct azbuse_dev_info *info = &q->dev->info;
 	struct request *rq = bd->rq;
-	struct azb_cmd *cmd = azb_cmd(rq);
+	struct azbk_cmd *cmd = azbk_cmd(rq);
 	unsigned int bytes = blk_rq_bytes(rq);
 	unsigned int max_bytes = info->max_io_bytes;
 	struct azbuse_sqe *sqe;
@@ -224,7 +224,7 @@ static blk_status_t azb_queue_rq(struct blk_mq_hw_ctx *hctx,
 		return BLK_STS_NOTSUPP;
 	}
 
-	/* Pairs with the release in azb_queue_attach(): arena is valid. */
+	/* Pairs with the release in azbk_queue_attach(): arena is valid. */
 	if (!smp_load_acquire(&q->attached)) {
 		rq->rq_flags |= RQF_QUIET;
 		return BLK_STS_IOERR;
@@ -235,7 +235,7 @@ static blk_status_t azb_queue_rq(struct blk_mq_hw_ctx *hctx,
 	if (bytes > max_bytes || rq->tag >= q->depth)
 		return BLK_STS_IOERR;
 
-	slot = azb_slot_get(q, rq->tag);
+	slot = azbk_slot_get(q, rq->tag);
 	if (slot < 0) {
 		/*
 		 * Every slot is in use and some by requests already ended
@@ -253,7 +253,7 @@ static blk_status_t azb_queue_rq(struct blk_mq_hw_ctx *hctx,
 	cmd->nodata = op == AZBUSE_OP_WRITE && q->nodata_writes;
 	blk_mq_start_request(rq);
 	if (op == AZBUSE_OP_WRITE && !cmd->nodata)
-		azb_copy_to_slot(rq, azb_slot_data(q, slot));
+		azbk_copy_to_slot(rq, azbk_slot_data(q, slot));
 
 	spin_lock(&q->sq_lock);
 	/*
@@ -264,10 +264,10 @@ static blk_status_t azb_queue_rq(struct blk_mq_hw_ctx *hctx,
 	if (AZBUSE_RING_USED(READ_ONCE(q->hdr->sq_head.val), q->sq_tail) >=
 	    q->entries) {
 		spin_unlock(&q->sq_lock);
-		azb_slot_put(q, slot);
+		azbk_slot_put(q, slot);
 		return BLK_STS_IOERR;
 	}
-	q->gen = (q->gen + 1) & ~AZB_SLOT_ORPHAN;
+	q->gen = (q->gen + 1) & ~AZBK_SLOT_ORPHAN;
 	if (!q->gen)
 		q->gen = 1;	/* 0 means "not owned" */
 	cmd->status = BLK_STS_OK;
@@ -280,7 +280,7 @@ static blk_status_t azb_queue_rq(struct blk_mq_hw_ctx *hctx,
 	sqe->op = op;
 	sqe->__pad0 = 0;
 	sqe->tag = slot;
-	sqe->flags = azb_req_flags(rq) | (cmd->nodata ? AZBUSE_IO_F_NODATA : 0);
+	sqe->flags = azbk_req_flags(rq) | (cmd->nodata ? AZBUSE_IO_F_NODATA : 0);
 	/* A flush has no position (blk-mq leaves it at -1). */
 	sqe->sector = op == AZBUSE_OP_FLUSH ? 0 : blk_rq_pos(rq);
 	sqe->nr_bytes = bytes;
@@ -295,19 +295,19 @@ static blk_status_t azb_queue_rq(struct blk_mq_hw_ctx *hctx,
 
 	/* The ringless poll queue's commit_rqs cannot tell which queue. */
 	if (bd->last || !hctx->driver_data)
-		azb_queue_kick(q);
+		azbk_queue_kick(q);
 	return BLK_STS_OK;
 }
 
-static void azb_commit_rqs(struct blk_mq_hw_ctx *hctx)
+static void azbk_commit_rqs(struct blk_mq_hw_ctx *hctx)
 {
 	/* The ringless poll queue's requests were kicked where they went. */
 	if (hctx->driver_data)
-		azb_queue_kick(hctx->driver_data);
+		azbk_queue_kick(hctx->driver_data);
 }
 
 /* A poll queue's request ended other than by .poll: say so to .poll. */
-static void azb_poll_note_done(struct azb_queue *q, int n)
+static void azbk_poll_note_done(struct azbk_queue *q, int n)
 {
 	if (q->poll && n > 0)
 		atomic_add(n, &q->done_elsewhere);
@@ -317,11 +317,11 @@ static void azb_poll_note_done(struct azb_queue *q, int n)
  * Ends a request this caller took from the runtime (abort, timeout) or
  * whose redirected I/O finished.
  */
-static void azb_complete_rq(struct request *rq)
+static void azbk_complete_rq(struct request *rq)
 {
-	struct azb_cmd *cmd = azb_cmd(rq);
+	struct azbk_cmd *cmd = azbk_cmd(rq);
 
-	azb_poll_note_done(cmd->q, 1);
+	azbk_poll_note_done(cmd->q, 1);
 	blk_mq_end_request(rq, cmd->status);
 }
 
@@ -331,12 +331,12 @@ static void azb_complete_rq(struct request *rq)
  * engine may still be reading or writing those bytes, and the tag is
  * reused at once.
  */
-static enum blk_eh_timer_return azb_timeout(struct request *rq)
+static enum blk_eh_timer_return azbk_timeout(struct request *rq)
 {
-	struct azb_cmd *cmd = azb_cmd(rq);
-	struct azb_queue *q = cmd->q;
+	struct azbk_cmd *cmd = azbk_cmd(rq);
+	struct azbk_queue *q = cmd->q;
 
-	if (!q || !azb_slot_orphan(q, cmd->slot, READ_ONCE(cmd->gen)))
+	if (!q || !azbk_slot_orphan(q, cmd->slot, READ_ONCE(cmd->gen)))
 		/* Not published yet, or being completed by someone else. */
 		return BLK_EH_RESET_TIMER;
 	/* EIO, not ETIMEDOUT: what applications expect from a disk. */
@@ -345,11 +345,11 @@ static enum blk_eh_timer_return azb_timeout(struct request *rq)
 	return BLK_EH_DONE;
 }
 
-static int azb_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
+static int azbk_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
 			 unsigned int idx)
 {
-	struct azb_dev *dev = data;
-	struct azb_queue *q;
+	struct azbk_dev *dev = data;
+	struct azbk_queue *q;
 
 	/* The ringless poll queue comes after every queue with a ring. */
 	if (idx >= dev->nr_queues) {
@@ -363,9 +363,9 @@ static int azb_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
 }
 
 /* Default queues first, then the poll queues; no read queues. */
-static void azb_map_queues(struct blk_mq_tag_set *set)
+static void azbk_map_queues(struct blk_mq_tag_set *set)
 {
-	struct azb_dev *dev = set->driver_data;
+	struct azbk_dev *dev = set->driver_data;
 	unsigned int poll = set->nr_maps > HCTX_TYPE_POLL ? dev->nr_poll_hctx : 0;
 	unsigned int i, off = 0;
 
@@ -392,9 +392,9 @@ static void azb_map_queues(struct blk_mq_tag_set *set)
  * the count of requests ended elsewhere makes this return > 0 so that a
  * submitter waiting in blk-mq's poll loop stops spinning.
  */
-static int azb_poll(struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob)
+static int azbk_poll(struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob)
 {
-	struct azb_queue *q = hctx->driver_data;
+	struct azbk_queue *q = hctx->driver_data;
 	int n = 0;
 
 	if (!q)
@@ -402,20 +402,20 @@ static int azb_poll(struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob)
 	if (READ_ONCE(q->hdr->cq_tail.val) != READ_ONCE(q->cq_head) &&
 	    mutex_trylock(&q->lock)) {
 		if (q->attached)
-			n = azb_queue_reap(q, true);
+			n = azbk_queue_reap(q, true);
 		mutex_unlock(&q->lock);
 	}
 	return max(n, 0) + atomic_xchg(&q->done_elsewhere, 0);
 }
 
-const struct blk_mq_ops azb_mq_ops = {
-	.queue_rq	= azb_queue_rq,
-	.commit_rqs	= azb_commit_rqs,
-	.complete	= azb_complete_rq,
-	.timeout	= azb_timeout,
-	.init_hctx	= azb_init_hctx,
-	.map_queues	= azb_map_queues,
-	.poll		= azb_poll,
+const struct blk_mq_ops azbk_mq_ops = {
+	.queue_rq	= azbk_queue_rq,
+	.commit_rqs	= azbk_commit_rqs,
+	.complete	= azbk_complete_rq,
+	.timeout	= azbk_timeout,
+	.init_hctx	= azbk_init_hctx,
+	.map_queues	= azbk_map_queues,
+	.poll		= azbk_poll,
 };
 
 /*
@@ -423,7 +423,7 @@ const struct blk_mq_ops azb_mq_ops = {
  * allocation for deep queues, and vm_insert_page() lets the mapping hold
  * its own page references.  The slot table goes on the same node.
  */
-int azb_queue_alloc_ring(struct azb_queue *q)
+int azbk_queue_alloc_ring(struct azbk_queue *q)
 {
 	unsigned int i;
 
@@ -458,11 +458,11 @@ int azb_queue_alloc_ring(struct azb_queue *q)
 	q->cq = q->ring + q->cq_off;
 	return 0;
 fail:
-	azb_queue_free_ring(q);
+	azbk_queue_free_ring(q);
 	return -ENOMEM;
 }
 
-void azb_queue_free_ring(struct azb_queue *q)
+void azbk_queue_free_ring(struct azbk_queue *q)
 {
 	unsigned int i;
 
@@ -486,7 +486,7 @@ void azb_queue_free_ring(struct azb_queue *q)
  * filesystem's back (6.5 and later refuse it in GUP; 6.1 does not).
  * Checked on the pinned pages themselves, so no remap can slip past.
  */
-static bool azb_arena_pages_ok(struct page **pages, unsigned long nr)
+static bool azbk_arena_pages_ok(struct page **pages, unsigned long nr)
 {
 	struct folio *last = NULL;
 	unsigned long i;
@@ -508,7 +508,7 @@ static bool azb_arena_pages_ok(struct page **pages, unsigned long nr)
 	return true;
 }
 
-void azb_arena_put(struct azb_arena *a)
+void azbk_arena_put(struct azbk_arena *a)
 {
 	if (a->addr)
 		vunmap(a->addr);
@@ -529,7 +529,7 @@ void azb_arena_put(struct azb_arena *a)
  * queue quiesced: checks, charges RLIMIT_MEMLOCK (as io_uring does for its
  * registered buffers), pins and maps the arena and takes the wake_fd.
  */
-int azb_arena_get(struct azb_queue *q, struct azb_arena *a, u64 addr,
+int azbk_arena_get(struct azbk_queue *q, struct azbk_arena *a, u64 addr,
 		  u64 bytes, int wake_fd)
 {
 	u64 want = (u64)q->depth * q->dev->info.max_io_bytes;
@@ -564,7 +564,7 @@ int azb_arena_get(struct azb_queue *q, struct azb_arena *a, u64 addr,
 		ret = pinned < 0 ? pinned : -EFAULT;
 		goto fail;
 	}
-	if (!azb_arena_pages_ok(a->pages, nr)) {
+	if (!azbk_arena_pages_ok(a->pages, nr)) {
 		ret = -EINVAL;
 		goto fail;
 	}
@@ -583,7 +583,7 @@ int azb_arena_get(struct azb_queue *q, struct azb_arena *a, u64 addr,
 	}
 	return 0;
 fail:
-	azb_arena_put(a);
+	azbk_arena_put(a);
 	return ret;
 }
 
@@ -591,7 +591,7 @@ fail:
  * Called with q->lock held.  No quiesce is needed: queue_rq touches the
  * ring, slots and arena only after it reads attached, which is stored last.
  */
-int azb_queue_attach(struct azb_queue *q, struct azb_arena *a,
+int azbk_queue_attach(struct azbk_queue *q, struct azbk_arena *a,
 		     bool nodata_writes)
 {
 	if (q->attached)
@@ -612,7 +612,7 @@ int azb_queue_attach(struct azb_queue *q, struct azb_arena *a,
  * Drops the runtime's wake_fd.  queue_rq and commit_rqs read it without a
  * lock, so only with them unable to run on this queue.
  */
-void azb_queue_put_wake(struct azb_queue *q)
+void azbk_queue_put_wake(struct azbk_queue *q)
 {
 	if (q->arena.wake) {
 		eventfd_ctx_put(q->arena.wake);
@@ -626,7 +626,7 @@ void azb_queue_put_wake(struct azb_queue *q)
  * The word is in the runtime's memory: a runtime that keeps rewriting it
  * gets a few tries, not a kernel thread spinning on its behalf.
  */
-static void azb_ring_update_flags(struct azb_queue *q, u32 set, u32 clear)
+static void azbk_ring_update_flags(struct azbk_queue *q, u32 set, u32 clear)
 {
 	u32 *p = &q->hdr->flags.val, old = READ_ONCE(*p);
 	unsigned int tries;
@@ -643,31 +643,31 @@ static void azb_ring_update_flags(struct azb_queue *q, u32 set, u32 clear)
 	}
 }
 
-void azb_ring_set_flag(struct azb_queue *q, u32 flag)
+void azbk_ring_set_flag(struct azbk_queue *q, u32 flag)
 {
-	azb_ring_update_flags(q, flag, 0);
+	azbk_ring_update_flags(q, flag, 0);
 }
 
-void azb_ring_clear_flag(struct azb_queue *q, u32 flag)
+void azbk_ring_clear_flag(struct azbk_queue *q, u32 flag)
 {
-	azb_ring_update_flags(q, 0, flag);
+	azbk_ring_update_flags(q, 0, flag);
 }
 
 /*
  * Called with q->lock held, queue_rq unable to run on this queue and every
  * request the runtime held already taken back: the slots are all free again.
  */
-void azb_queue_detach(struct azb_queue *q)
+void azbk_queue_detach(struct azbk_queue *q)
 {
 	unsigned int i;
 
 	WRITE_ONCE(q->attached, false);
-	azb_arena_put(&q->arena);
+	azbk_arena_put(&q->arena);
 	for (i = 0; i < q->depth; i++)
 		atomic_set(&q->slots[i].owner, 0);
 	bitmap_zero(q->slot_map, q->depth);
 	atomic_set(&q->nr_orphans, 0);
-	azb_ring_set_flag(q, AZBUSE_RING_DEAD);
+	azbk_ring_set_flag(q, AZBUSE_RING_DEAD);
 	wake_up_all(&q->wait);
 }
 
@@ -676,18 +676,18 @@ void azb_queue_detach(struct azb_queue *q)
  * before it is freed, then the kernel does the I/O.  False if the list
  * was bad (the request fails).
  */
-static bool azb_complete_redirect(struct azb_queue *q, struct request *rq,
+static bool azbk_complete_redirect(struct azbk_queue *q, struct request *rq,
 				  unsigned int slot, int nr)
 {
-	int ret = azb_redirect_prepare(q, rq, azb_slot_data(q, slot), nr);
+	int ret = azbk_redirect_prepare(q, rq, azbk_slot_data(q, slot), nr);
 
-	azb_slot_put(q, slot);
+	azbk_slot_put(q, slot);
 	if (ret) {
 		blk_mq_end_request(rq, BLK_STS_IOERR);
 		/* Out of memory is the kernel's failure, not the runtime's. */
 		return ret == -ENOMEM;
 	}
-	azb_redirect_issue(rq);
+	azbk_redirect_issue(rq);
 	return true;
 }
 
@@ -695,26 +695,26 @@ static bool azb_complete_redirect(struct azb_queue *q, struct request *rq,
  * One CQE: false if the runtime sent something that is not its to end.
  * *freed is set when the CQE gave back the slot of a request already ended.
  */
-static bool azb_complete_one(struct azb_queue *q, const struct azbuse_cqe *c,
+static bool azbk_complete_one(struct azbk_queue *q, const struct azbuse_cqe *c,
 			     bool *freed)
 {
 	unsigned int lbs = q->dev->info.logical_bs;
-	struct azb_slot *sl;
+	struct azbk_slot *sl;
 	struct request *rq;
 	unsigned int bytes;
 	int res = c->result;
 	bool ok = true;
 
-	if (c->tag >= q->depth || !c->gen || (c->gen & AZB_SLOT_ORPHAN) ||
+	if (c->tag >= q->depth || !c->gen || (c->gen & AZBK_SLOT_ORPHAN) ||
 	    (c->flags & ~AZBUSE_CQE_F_REDIRECT))
 		return false;
 	sl = &q->slots[c->tag];
 	if (atomic_cmpxchg(&sl->owner, c->gen, 0) != c->gen) {
 		/* The late answer for a request that was ended without it. */
-		if (atomic_cmpxchg(&sl->owner, c->gen | AZB_SLOT_ORPHAN, 0) !=
-		    (c->gen | AZB_SLOT_ORPHAN))
+		if (atomic_cmpxchg(&sl->owner, c->gen | AZBK_SLOT_ORPHAN, 0) !=
+		    (c->gen | AZBK_SLOT_ORPHAN))
 			return false;
-		azb_slot_put(q, c->tag);
+		azbk_slot_put(q, c->tag);
 		atomic_dec(&q->nr_orphans);
 		*freed = true;
 		return true;
@@ -722,17 +722,17 @@ static bool azb_complete_one(struct azb_queue *q, const struct azbuse_cqe *c,
 	/* Claimed: the request is live and only this caller may end it. */
 	rq = sl->rq;
 	if (c->flags & AZBUSE_CQE_F_REDIRECT)
-		return azb_complete_redirect(q, rq, c->tag, res);
+		return azbk_complete_redirect(q, rq, c->tag, res);
 	bytes = req_op(rq) == REQ_OP_FLUSH ? 0 : blk_rq_bytes(rq);
-	if (res >= 0 && azb_cmd(rq)->nodata) {
+	if (res >= 0 && azbk_cmd(rq)->nodata) {
 		/* Data the runtime never had cannot have been written. */
-		azb_slot_put(q, c->tag);
+		azbk_slot_put(q, c->tag);
 		blk_mq_end_request(rq, BLK_STS_IOERR);
 		return false;
 	}
 	if (res < 0) {
-		azb_slot_put(q, c->tag);
-		blk_mq_end_request(rq, azb_errno_status(res));
+		azbk_slot_put(q, c->tag);
+		blk_mq_end_request(rq, azbk_errno_status(res));
 		return true;
 	}
 	if (res > bytes) {
@@ -742,9 +742,9 @@ static bool azb_complete_one(struct azb_queue *q, const struct azbuse_cqe *c,
 	}
 	res = round_down(res, lbs);
 	if (req_op(rq) == REQ_OP_READ && res)
-		azb_copy_from_slot(rq, azb_slot_data(q, c->tag), res);
+		azbk_copy_from_slot(rq, azbk_slot_data(q, c->tag), res);
 	/* Free before ending: the tag's next request finds its own slot. */
-	azb_slot_put(q, c->tag);
+	azbk_slot_put(q, c->tag);
 	if (res == bytes) {
 		blk_mq_end_request(rq, BLK_STS_OK);
 		return ok;
@@ -760,7 +760,7 @@ static bool azb_complete_one(struct azb_queue *q, const struct azbuse_cqe *c,
  * Called with q->lock held, by COMMIT or (by_poll) a polling submitter.
  * Returns CQEs reaped or -EINVAL if any bad.
  */
-int azb_queue_reap(struct azb_queue *q, bool by_poll)
+int azbk_queue_reap(struct azbk_queue *q, bool by_poll)
 {
 	/* CQEs up to the tail the runtime published are fully written. */
 	u32 tail = smp_load_acquire(&q->hdr->cq_tail.val);
@@ -780,7 +780,7 @@ int azb_queue_reap(struct azb_queue *q, bool by_poll)
 
 		memcpy(&c, &q->cq[AZBUSE_RING_SLOT(q->cq_head + i, q->entries)],
 		       sizeof(c));
-		if (!azb_complete_one(q, &c, &freed))
+		if (!azbk_complete_one(q, &c, &freed))
 			bad = true;
 		/* Up to 8192 CQEs, each copying up to 1 MiB. */
 		if ((i & 63) == 63)
@@ -793,7 +793,7 @@ int azb_queue_reap(struct azb_queue *q, bool by_poll)
 	if (freed)
 		blk_mq_run_hw_queue(q->hctx, true);
 	if (!by_poll)
-		azb_poll_note_done(q, n);
+		azbk_poll_note_done(q, n);
 	return bad ? -EINVAL : n;
 }
 
@@ -802,44 +802,44 @@ int azb_queue_reap(struct azb_queue *q, bool by_poll)
  * quiesced and COMMIT shut out (attached false), so only the timeout
  * handler may race, and the cmpxchg decides.
  */
-static void azb_queue_take_back(struct azb_queue *q, bool requeue)
+static void azbk_queue_take_back(struct azbk_queue *q, bool requeue)
 {
 	unsigned int i;
 
 	for (i = 0; q->slots && i < q->depth; i++) {
-		struct azb_slot *sl = &q->slots[i];
+		struct azbk_slot *sl = &q->slots[i];
 		u32 gen = atomic_read(&sl->owner);
 		struct request *rq;
 
-		if (!azb_slot_orphan(q, i, gen))
+		if (!azbk_slot_orphan(q, i, gen))
 			continue;
 		rq = sl->rq;
 		if (requeue) {
 			blk_mq_requeue_request(rq, false);
 		} else {
-			azb_cmd(rq)->status = BLK_STS_IOERR;
+			azbk_cmd(rq)->status = BLK_STS_IOERR;
 			blk_mq_complete_request(rq);
 		}
 	}
 }
 
 /* Fails every request the runtime holds; queue_rq must be quiesced. */
-void azb_dev_abort_inflight(struct azb_dev *dev)
+void azbk_dev_abort_inflight(struct azbk_dev *dev)
 {
 	unsigned int i;
 
 	for (i = 0; i < dev->nr_queues; i++)
-		azb_queue_take_back(&dev->queues[i], false);
+		azbk_queue_take_back(&dev->queues[i], false);
 }
 
 /*
  * Recovery: takes back every request the dead runtime held and queues it
  * again, to be issued to the next runtime; queue_rq must be quiesced.
  */
-void azb_dev_requeue_inflight(struct azb_dev *dev)
+void azbk_dev_requeue_inflight(struct azbk_dev *dev)
 {
 	unsigned int i;
 
 	for (i = 0; i < dev->nr_queues; i++)
-		azb_queue_take_back(&dev->queues[i], true);
+		azbk_queue_take_back(&dev->queues[i], true);
 }

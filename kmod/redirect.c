@@ -26,12 +26,12 @@
 #include "azb.h"
 
 /* Inode holding the data: the block device's own for a device node. */
-static struct inode *azb_file_host(struct file *f)
+static struct inode *azbk_file_host(struct file *f)
 {
 	return f->f_mapping->host;
 }
 
-static struct file *azb_file_get(struct azb_dev *dev, u32 idx)
+static struct file *azbk_file_get(struct azbk_dev *dev, u32 idx)
 {
 	struct file *f;
 
@@ -45,9 +45,9 @@ static struct file *azb_file_get(struct azb_dev *dev, u32 idx)
 }
 
 /* Bytes an extent may reach: a redirect never grows a file. */
-static loff_t azb_file_bytes(struct file *f)
+static loff_t azbk_file_bytes(struct file *f)
 {
-	struct inode *inode = azb_file_host(f);
+	struct inode *inode = azbk_file_host(f);
 
 	if (S_ISBLK(inode->i_mode))
 		return bdev_nr_bytes(I_BDEV(inode));
@@ -55,9 +55,9 @@ static loff_t azb_file_bytes(struct file *f)
 }
 
 /* True if IOCB_NOWAIT is honoured rather than ignored or refused. */
-static bool azb_file_nowait(struct file *f)
+static bool azbk_file_nowait(struct file *f)
 {
-	struct inode *inode = azb_file_host(f);
+	struct inode *inode = azbk_file_host(f);
 
 	if (!(f->f_mode & FMODE_NOWAIT))
 		return false;
@@ -65,7 +65,7 @@ static bool azb_file_nowait(struct file *f)
 }
 
 /* Drops what the request's extents hold; the request is not ended. */
-static void azb_redirect_release(struct azb_cmd *cmd)
+static void azbk_redirect_release(struct azbk_cmd *cmd)
 {
 	unsigned int i;
 
@@ -80,32 +80,32 @@ static void azb_redirect_release(struct azb_cmd *cmd)
 	cmd->nr_rios = 0;
 }
 
-static void azb_redirect_end(struct azb_cmd *cmd)
+static void azbk_redirect_end(struct azbk_cmd *cmd)
 {
 	struct request *rq = blk_mq_rq_from_pdu(cmd);
 	int err = atomic_read(&cmd->rio_error);
 
-	azb_redirect_release(cmd);
-	cmd->status = err ? azb_errno_status(err) : BLK_STS_OK;
+	azbk_redirect_release(cmd);
+	cmd->status = err ? azbk_errno_status(err) : BLK_STS_OK;
 	/* May be in interrupt context: .complete ends it. */
 	blk_mq_complete_request(rq);
 }
 
-static void azb_rio_put(struct azb_cmd *cmd)
+static void azbk_rio_put(struct azbk_cmd *cmd)
 {
 	if (atomic_dec_and_test(&cmd->rio_pending))
-		azb_redirect_end(cmd);
+		azbk_redirect_end(cmd);
 }
 
-static void azb_rio_retry(struct azb_rio *rio)
+static void azbk_rio_retry(struct azbk_rio *rio)
 {
 	queue_work(rio->cmd->q->dev->rio_wq, &rio->work);
 }
 
-static void azb_rio_complete(struct kiocb *iocb, long ret)
+static void azbk_rio_complete(struct kiocb *iocb, long ret)
 {
-	struct azb_rio *rio = container_of(iocb, struct azb_rio, iocb);
-	struct azb_cmd *cmd = rio->cmd;
+	struct azbk_rio *rio = container_of(iocb, struct azbk_rio, iocb);
+	struct azbk_cmd *cmd = rio->cmd;
 
 	if (rio->sb_held) {
 		struct super_block *sb = file_inode(iocb->ki_filp)->i_sb;
@@ -122,16 +122,16 @@ static void azb_rio_complete(struct kiocb *iocb, long ret)
 	 */
 	if (rio->nowait && ret != rio->len &&
 	    (ret == -EAGAIN || ret == -EOPNOTSUPP || ret >= 0)) {
-		azb_rio_retry(rio);
+		azbk_rio_retry(rio);
 		return;
 	}
 	/* Short counts as failed: bytes never read are never reported read. */
 	if (ret != rio->len)
 		atomic_cmpxchg(&cmd->rio_error, 0, ret < 0 ? (int)ret : -EIO);
-	azb_rio_put(cmd);
+	azbk_rio_put(cmd);
 }
 
-static void azb_rio_issue(struct azb_rio *rio, bool nowait)
+static void azbk_rio_issue(struct azbk_rio *rio, bool nowait)
 {
 	struct request *rq = blk_mq_rq_from_pdu(rio->cmd);
 	struct file *f = rio->iocb.ki_filp;
@@ -145,7 +145,7 @@ static void azb_rio_issue(struct azb_rio *rio, bool nowait)
 	rio->iocb = (struct kiocb) {
 		.ki_filp	= f,
 		.ki_pos		= rio->pos,
-		.ki_complete	= azb_rio_complete,
+		.ki_complete	= azbk_rio_complete,
 		.ki_flags	= IOCB_DIRECT | (nowait ? IOCB_NOWAIT : 0),
 		.ki_ioprio	= req_get_ioprio(rq),
 	};
@@ -172,16 +172,16 @@ static void azb_rio_issue(struct azb_rio *rio, bool nowait)
 done:
 	memalloc_noio_restore(noio);
 	if (ret != -EIOCBQUEUED)
-		azb_rio_complete(&rio->iocb, ret);
+		azbk_rio_complete(&rio->iocb, ret);
 }
 
-static void azb_rio_work(struct work_struct *work)
+static void azbk_rio_work(struct work_struct *work)
 {
-	azb_rio_issue(container_of(work, struct azb_rio, work), false);
+	azbk_rio_issue(container_of(work, struct azbk_rio, work), false);
 }
 
 /* Points each extent's iterator at its part of the request's pages. */
-static int azb_redirect_iters(struct azb_cmd *cmd, struct request *rq)
+static int azbk_redirect_iters(struct azbk_cmd *cmd, struct request *rq)
 {
 	unsigned int dir = req_op(rq) == REQ_OP_WRITE ? ITER_SOURCE : ITER_DEST;
 	unsigned int nr_bvec = 0, offset, i;
@@ -208,7 +208,7 @@ static int azb_redirect_iters(struct azb_cmd *cmd, struct request *rq)
 		bvec = __bvec_iter_bvec(rq->bio->bi_io_vec, rq->bio->bi_iter);
 	}
 	for (i = 0; i < cmd->nr_rios; i++) {
-		struct azb_rio *rio = &cmd->rios[i];
+		struct azbk_rio *rio = &cmd->rios[i];
 
 		iov_iter_bvec(&rio->iter, dir, bvec, nr_bvec, blk_rq_bytes(rq));
 		rio->iter.iov_offset = offset;
@@ -220,29 +220,29 @@ static int azb_redirect_iters(struct azb_cmd *cmd, struct request *rq)
 }
 
 /* A part of the request's data on FILE at POS, not yet issued. */
-static void azb_rio_init(struct azb_rio *rio, struct azb_cmd *cmd, u32 file,
+static void azbk_rio_init(struct azbk_rio *rio, struct azbk_cmd *cmd, u32 file,
 			 loff_t pos, u32 len)
 {
 	memset(rio, 0, sizeof(*rio));
 	rio->cmd = cmd;
-	INIT_WORK(&rio->work, azb_rio_work);
+	INIT_WORK(&rio->work, azbk_rio_work);
 	rio->file = file;
 	rio->pos = pos;
 	rio->len = len;
 }
 
 /* One extent of the runtime's list, checked.  0 or -errno. */
-static int azb_rio_set(struct azb_dev *dev, struct azb_cmd *cmd,
+static int azbk_rio_set(struct azbk_dev *dev, struct azbk_cmd *cmd,
 		       unsigned int i, const struct azbuse_extent *e,
 		       bool write, u64 left)
 {
-	struct azb_rio *rio = &cmd->rios[i];
+	struct azbk_rio *rio = &cmd->rios[i];
 	u32 lbs = dev->info.logical_bs;
 	struct file *f;
 	loff_t size;
 	unsigned int j;
 
-	azb_rio_init(rio, cmd, e->file, e->offset, e->len);
+	azbk_rio_init(rio, cmd, e->file, e->offset, e->len);
 	cmd->nr_rios = i + 1;
 	if (!e->len || e->len > left || ((e->len | e->offset) & (lbs - 1)))
 		return -EINVAL;
@@ -250,18 +250,18 @@ static int azb_rio_set(struct azb_dev *dev, struct azb_cmd *cmd,
 		return write ? -EINVAL : 0;
 	if (e->file >= AZBUSE_MAX_FILES)
 		return -EINVAL;
-	f = azb_file_get(dev, e->file);
+	f = azbk_file_get(dev, e->file);
 	if (!f)
 		return -EBADF;
 	rio->iocb.ki_filp = f;
 	if (write && !(f->f_mode & FMODE_WRITE))
 		return -EBADF;
-	size = azb_file_bytes(f);
+	size = azbk_file_bytes(f);
 	if (e->offset > size || e->len > size - e->offset)
 		return -EINVAL;
 	/* Two parts of one request on the same bytes: a broken map. */
 	for (j = 0; j < i; j++) {
-		const struct azb_rio *o = &cmd->rios[j];
+		const struct azbk_rio *o = &cmd->rios[j];
 
 		if (o->file == e->file && o->pos < rio->pos + rio->len &&
 		    rio->pos < o->pos + o->len)
@@ -278,7 +278,7 @@ static int azb_rio_set(struct azb_dev *dev, struct azb_cmd *cmd,
  * an estimate: a request of smaller segments may still split, and then
  * takes the worker as before.
  */
-static u32 azb_rio_cap(struct azb_dev *dev, const struct azb_rio *rio)
+static u32 azbk_rio_cap(struct azbk_dev *dev, const struct azbk_rio *rio)
 {
 	struct request_queue *q;
 	struct inode *inode;
@@ -286,7 +286,7 @@ static u32 azb_rio_cap(struct azb_dev *dev, const struct azb_rio *rio)
 
 	if (rio->file == AZBUSE_FILE_HOLE)
 		return 0;
-	inode = azb_file_host(rio->iocb.ki_filp);
+	inode = azbk_file_host(rio->iocb.ki_filp);
 	if (!S_ISBLK(inode->i_mode))
 		return 0;
 	q = bdev_get_queue(I_BDEV(inode));
@@ -296,18 +296,18 @@ static u32 azb_rio_cap(struct azb_dev *dev, const struct azb_rio *rio)
 }
 
 /*
- * Cuts extents on block devices into pieces of at most azb_rio_cap(), so
+ * Cuts extents on block devices into pieces of at most azbk_rio_cap(), so
  * each is one bio the target takes with IOCB_NOWAIT from the poller.
  * Without memory for the pieces the extents stay whole (and may go
  * through the worker).
  */
-static void azb_redirect_split(struct azb_dev *dev, struct azb_cmd *cmd)
+static void azbk_redirect_split(struct azbk_dev *dev, struct azbk_cmd *cmd)
 {
 	unsigned int i, k = 0, total = 0;
-	struct azb_rio *pieces;
+	struct azbk_rio *pieces;
 
 	for (i = 0; i < cmd->nr_rios; i++) {
-		u32 cap = azb_rio_cap(dev, &cmd->rios[i]);
+		u32 cap = azbk_rio_cap(dev, &cmd->rios[i]);
 
 		total += cap && cmd->rios[i].len > cap ?
 			 DIV_ROUND_UP(cmd->rios[i].len, cap) : 1;
@@ -318,14 +318,14 @@ static void azb_redirect_split(struct azb_dev *dev, struct azb_cmd *cmd)
 	if (!pieces)
 		return;
 	for (i = 0; i < cmd->nr_rios; i++) {
-		const struct azb_rio *r = &cmd->rios[i];
-		u32 cap = azb_rio_cap(dev, r), off = 0;
+		const struct azbk_rio *r = &cmd->rios[i];
+		u32 cap = azbk_rio_cap(dev, r), off = 0;
 
 		do {
-			struct azb_rio *p = &pieces[k++];
+			struct azbk_rio *p = &pieces[k++];
 			u32 len = cap ? min(cap, r->len - off) : r->len;
 
-			azb_rio_init(p, cmd, r->file, r->pos + off, len);
+			azbk_rio_init(p, cmd, r->file, r->pos + off, len);
 			/* The first piece takes over the extent's reference. */
 			p->iocb.ki_filp = r->iocb.ki_filp;
 			if (off && p->iocb.ki_filp)
@@ -343,13 +343,13 @@ static void azb_redirect_split(struct azb_dev *dev, struct azb_cmd *cmd)
  * Takes the runtime's extent list for a claimed request out of its slot
  * (the runtime may rewrite the slot at once) and checks it.  0 or -errno;
  * on success the request is the redirect's, to be issued with
- * azb_redirect_issue().
+ * azbk_redirect_issue().
  */
-int azb_redirect_prepare(struct azb_queue *q, struct request *rq,
+int azbk_redirect_prepare(struct azbk_queue *q, struct request *rq,
 			 const void *slot, int nr)
 {
-	struct azb_dev *dev = q->dev;
-	struct azb_cmd *cmd = azb_cmd(rq);
+	struct azbk_dev *dev = q->dev;
+	struct azbk_cmd *cmd = azbk_cmd(rq);
 	bool write = req_op(rq) == REQ_OP_WRITE;
 	u64 left = blk_rq_bytes(rq);
 	int i, ret;
@@ -362,7 +362,7 @@ int azb_redirect_prepare(struct azb_queue *q, struct request *rq,
 	if (nr < 1 || nr > AZBUSE_MAX_EXTENTS ||
 	    nr * sizeof(struct azbuse_extent) > dev->info.max_io_bytes)
 		return -EINVAL;
-	if (nr > AZB_INLINE_RIOS) {
+	if (nr > AZBK_INLINE_RIOS) {
 		cmd->rios = kmalloc_array(nr, sizeof(*cmd->rios), GFP_NOIO);
 		if (!cmd->rios) {
 			cmd->rios = cmd->inline_rios;
@@ -373,7 +373,7 @@ int azb_redirect_prepare(struct azb_queue *q, struct request *rq,
 		struct azbuse_extent e;
 
 		memcpy(&e, slot + i * sizeof(e), sizeof(e));
-		ret = azb_rio_set(dev, cmd, i, &e, write, left);
+		ret = azbk_rio_set(dev, cmd, i, &e, write, left);
 		if (ret)
 			goto fail;
 		left -= e.len;
@@ -381,46 +381,46 @@ int azb_redirect_prepare(struct azb_queue *q, struct request *rq,
 	ret = -EINVAL;
 	if (left)
 		goto fail;
-	azb_redirect_split(dev, cmd);
-	ret = azb_redirect_iters(cmd, rq);
+	azbk_redirect_split(dev, cmd);
+	ret = azbk_redirect_iters(cmd, rq);
 	if (ret)
 		goto fail;
 	return 0;
 fail:
-	azb_redirect_release(cmd);
+	azbk_redirect_release(cmd);
 	return ret;
 }
 
 /* Starts a prepared request's extents; the last to finish ends it. */
-void azb_redirect_issue(struct request *rq)
+void azbk_redirect_issue(struct request *rq)
 {
-	struct azb_cmd *cmd = azb_cmd(rq);
+	struct azbk_cmd *cmd = azbk_cmd(rq);
 	unsigned int i;
 
 	atomic_set(&cmd->rio_error, 0);
 	/* The extra count keeps the request until every extent is issued. */
 	atomic_set(&cmd->rio_pending, cmd->nr_rios + 1);
 	for (i = 0; i < cmd->nr_rios; i++) {
-		struct azb_rio *rio = &cmd->rios[i];
+		struct azbk_rio *rio = &cmd->rios[i];
 
 		if (rio->file == AZBUSE_FILE_HOLE) {
 			struct iov_iter iter = rio->iter;
 
 			iov_iter_zero(rio->len, &iter);
-			azb_rio_put(cmd);
-		} else if (azb_file_nowait(rio->iocb.ki_filp)) {
-			azb_rio_issue(rio, true);
+			azbk_rio_put(cmd);
+		} else if (azbk_file_nowait(rio->iocb.ki_filp)) {
+			azbk_rio_issue(rio, true);
 		} else {
-			azb_rio_retry(rio);
+			azbk_rio_retry(rio);
 		}
 	}
-	azb_rio_put(cmd);
+	azbk_rio_put(cmd);
 }
 
 /* A file the device may redirect to.  0 or -errno. */
-static int azb_file_check(struct azb_dev *dev, struct file *f, u32 flags)
+static int azbk_file_check(struct azbk_dev *dev, struct file *f, u32 flags)
 {
-	struct inode *inode = azb_file_host(f);
+	struct inode *inode = azbk_file_host(f);
 	struct block_device *bdev = NULL;
 
 	if (S_ISBLK(inode->i_mode))
@@ -452,7 +452,7 @@ static int azb_file_check(struct azb_dev *dev, struct file *f, u32 flags)
 	return 0;
 }
 
-void azb_files_put(struct file **old, unsigned int nr)
+void azbk_files_put(struct file **old, unsigned int nr)
 {
 	unsigned int i;
 
@@ -467,7 +467,7 @@ void azb_files_put(struct file **old, unsigned int nr)
 			fput(old[i]);
 }
 
-long azb_ioc_set_files(struct azb_dev *dev, void __user *argp)
+long azbk_ioc_set_files(struct azbk_dev *dev, void __user *argp)
 {
 	struct file *files[AZBUSE_MAX_FILES] = {};
 	struct file *old[AZBUSE_MAX_FILES] = {};
@@ -495,7 +495,7 @@ long azb_ioc_set_files(struct azb_dev *dev, void __user *argp)
 		files[i] = fds[i] < 0 ? NULL : fget(fds[i]);
 		if (!files[i])
 			goto fail;
-		ret = azb_file_check(dev, files[i], a.flags);
+		ret = azbk_file_check(dev, files[i], a.flags);
 		if (ret)
 			goto fail;
 	}
@@ -512,7 +512,7 @@ long azb_ioc_set_files(struct azb_dev *dev, void __user *argp)
 		rcu_assign_pointer(dev->files[a.first + i], files[i]);
 	}
 	mutex_unlock(&dev->lock);
-	azb_files_put(old, a.nr);
+	azbk_files_put(old, a.nr);
 	return 0;
 fail:
 	for (i = 0; i < a.nr; i++)
@@ -523,9 +523,9 @@ fail:
 
 /*
  * Empties every file slot (the runtime closed its char device), with
- * dev->lock held; the caller hands old to azb_files_put() after unlocking.
+ * dev->lock held; the caller hands old to azbk_files_put() after unlocking.
  */
-void azb_files_take(struct azb_dev *dev, struct file **old)
+void azbk_files_take(struct azbk_dev *dev, struct file **old)
 {
 	unsigned int i;
 
