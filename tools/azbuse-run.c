@@ -390,35 +390,32 @@ static void azb_engine_flags_apply(const struct azb_engine_ops *eng,
 		azb_cli_try_help(AZB_PROG);
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for. */
+struct azb_run {
+	struct azb_server_opts	o;
+	unsigned int		stats_s;	/* 0: no statistics */
+	bool			stats_json;
+	struct azb_params	params;		/* o.engine_params points here */
+};
+
+/*
+ * Parses and checks the command line into r; exits on a usage error, and
+ * after --help or --version.
+ */
+static void azb_parse_args(int argc, char **argv, struct azb_run *r)
 {
-	const char *engine_name = AZB_DEF_ENGINE, *target = NULL;
+	const char *engine_name = AZB_DEF_ENGINE;
+	struct azb_server_opts *o = &r->o;
 	const struct azb_engine_ops *eng;
-	struct azb_features f;
-	struct azb_server_opts o;
-	struct azb_server *s;
-	bool removed = false, stats_json = false;
-	unsigned int stats_s = 0;
-	struct azb_statsline sl;
-	struct azb_params params = { .len = 0 };
 	struct azb_eflag_arg eflag[AZB_MAX_EFLAGS];
 	unsigned int neflags = 0;
 	bool help = false, engine_given = false;
-	char path[32];
-	sigset_t sigs;
-	int c, rc, stop_rc, dev_opt = 0;	/* a device option seen */
+	int c, dev_opt = 0;	/* a device option seen */
 
-	/* getopt_long() starts its messages with argv[0]. */
-	argv[0] = (char *)AZB_PROG;
-	azb_server_opts_init(&o);
-	o.attach_id = AZB_ID_ANY;
-	/* Flushes and FUA reach the engine unless the user opts out. */
-	o.dev.flags |= AZB_DEV_WRITE_CACHE;
 	azb_build_longopts();
-
 	while ((c = getopt_long(argc, argv, AZB_CLI_DEV_OPTSTRING "e:o:h", azb_opts,
 				NULL)) != -1) {
-		if (azb_cli_dev_opt(AZB_PROG, c, optarg, &o.dev)) {
+		if (azb_cli_dev_opt(AZB_PROG, c, optarg, &o->dev)) {
 			dev_opt = c;
 			continue;
 		}
@@ -428,30 +425,30 @@ int main(int argc, char **argv)
 			engine_given = true;
 			break;
 		case OPT_DEV:
-			o.attach_id = azb_cli_dev_id(AZB_PROG, optarg);
+			o->attach_id = azb_cli_dev_id(AZB_PROG, optarg);
 			break;
 		case OPT_POLL:
-			o.poll = azb_parse_poll(optarg);
+			o->poll = azb_parse_poll(optarg);
 			break;
 		case OPT_SPIN_US:
-			o.poll_spin_us = azb_cli_uint(AZB_PROG, "--spin-us",
-						      optarg, 0, 1000000);
+			o->poll_spin_us = azb_cli_uint(AZB_PROG, "--spin-us",
+						       optarg, 0, 1000000);
 			break;
 		case 'o':
-			azb_params_add(&params, "-o", optarg, NULL);
+			azb_params_add(&r->params, "-o", optarg, NULL);
 			break;
 		case OPT_CPUS:
-			o.cpus = azb_cli_cpus(AZB_PROG, "--cpus", optarg);
+			o->cpus = azb_cli_cpus(AZB_PROG, "--cpus", optarg);
 			break;
 		case OPT_PIN:
-			o.pin = azb_parse_pin(optarg);
+			o->pin = azb_parse_pin(optarg);
 			break;
 		case OPT_STATS:
-			stats_s = azb_cli_uint(AZB_PROG, "--stats", optarg, 1,
-					       3600);
+			r->stats_s = azb_cli_uint(AZB_PROG, "--stats", optarg,
+						  1, 3600);
 			break;
 		case OPT_STATS_JSON:
-			stats_json = true;
+			r->stats_json = true;
 			break;
 		case 'h':
 			help = true;	/* after the rest: --engine NAME --help */
@@ -459,7 +456,7 @@ int main(int argc, char **argv)
 		case OPT_VERSION:
 			printf("%s %s (kernel ABI %d)\n", AZB_PROG,
 			       AZB_VERSION, AZBUSE_ABI_VERSION);
-			return AZB_EXIT_OK;
+			exit(AZB_EXIT_OK);
 		default:
 			if (c < OPT_ENGINE_FLAG || neflags == AZB_MAX_EFLAGS)
 				azb_cli_try_help(AZB_PROG);
@@ -468,14 +465,14 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		target = argv[optind++];
+		o->target = argv[optind++];
 	if (optind < argc)
 		azb_die_usage(AZB_PROG, "unexpected argument '%s' (one TARGET at most)",
 			      argv[optind]);
 
 	if (help && !engine_given) {
 		azb_usage();
-		return AZB_EXIT_OK;
+		exit(AZB_EXIT_OK);
 	}
 	eng = azb_engine_find(engine_name);
 	if (!eng)
@@ -483,41 +480,54 @@ int main(int argc, char **argv)
 			      engine_name);
 	if (help) {
 		azb_engine_usage(eng);
-		return AZB_EXIT_OK;
+		exit(AZB_EXIT_OK);
 	}
-	if ((eng->flags & AZB_ENGINE_F_NEEDS_TARGET) && !target)
+	o->engine = eng;
+	if ((eng->flags & AZB_ENGINE_F_NEEDS_TARGET) && !o->target)
 		azb_die_usage(AZB_PROG, "engine '%s' needs a TARGET", eng->name);
-	if ((eng->flags & AZB_ENGINE_F_NO_TARGET) && target)
+	if ((eng->flags & AZB_ENGINE_F_NO_TARGET) && o->target)
 		azb_die_usage(AZB_PROG, "engine '%s' takes no TARGET, got '%s'",
-			      eng->name, target);
-	if (stats_json && !stats_s)
-		stats_s = 1;
-	azb_engine_flags_apply(eng, eflag, neflags, &params);
-	if (params.len)
-		o.engine_params = params.buf;
-	if (o.attach_id != AZB_ID_ANY && dev_opt)
+			      eng->name, o->target);
+	if (r->stats_json && !r->stats_s)
+		r->stats_s = 1;
+	azb_engine_flags_apply(eng, eflag, neflags, &r->params);
+	if (r->params.len)
+		o->engine_params = r->params.buf;
+	if (o->attach_id != AZB_ID_ANY && dev_opt)
 		azb_die_usage(AZB_PROG, "--%s cannot be used with --dev: the device has its own",
 			      azb_opt_name(dev_opt));
-	if (o.attach_id == AZB_ID_ANY && !o.dev.dev_bytes &&
+	if (o->attach_id == AZB_ID_ANY && !o->dev.dev_bytes &&
 	    (eng->flags & AZB_ENGINE_F_NO_TARGET))
 		azb_die_usage(AZB_PROG, "engine '%s' needs -s SIZE", eng->name);
-	azb_cli_dev_check(AZB_PROG, &o.dev);
+	azb_cli_dev_check(AZB_PROG, &o->dev);
+}
+
+/* Creates or attaches the device and serves it until told to stop. */
+static int azb_run(struct azb_run *r)
+{
+	struct azb_server_opts *o = &r->o;
+	unsigned int stats_s = r->stats_s;
+	bool removed = false, stats_json = r->stats_json;
+	struct azb_statsline sl;
+	struct azb_features f;
+	struct azb_server *s;
+	char path[32];
+	sigset_t sigs;
+	int rc, stop_rc;
 
 	/* Limits first: no engine is opened for a device the module refuses. */
-	if (o.attach_id == AZB_ID_ANY) {
-		rc = azb_cli_dev_check_kernel(AZB_PROG, &o.dev, &f);
+	if (o->attach_id == AZB_ID_ANY) {
+		rc = azb_cli_dev_check_kernel(AZB_PROG, &o->dev, &f);
 		if (rc) {
 			fprintf(stderr, "%s: %s\n", AZB_PROG, azb_cli_errmsg(rc));
 			return AZB_EXIT_FAIL;
 		}
 	}
 
-	o.engine = eng;
-	o.target = target;
-	rc = azb_server_create(&o, &s);
-	if (rc == -ENODEV && o.attach_id != AZB_ID_ANY) {
+	rc = azb_server_create(o, &s);
+	if (rc == -ENODEV && o->attach_id != AZB_ID_ANY) {
 		fprintf(stderr, "%s: --dev: device %u does not exist\n",
-			AZB_PROG, o.attach_id);
+			AZB_PROG, o->attach_id);
 		return AZB_EXIT_FAIL;
 	}
 	if (rc) {
@@ -566,4 +576,18 @@ int main(int argc, char **argv)
 	}
 	azb_server_destroy(s);
 	return rc ? AZB_EXIT_FAIL : AZB_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct azb_run r = { .stats_s = 0 };
+
+	/* getopt_long() starts its messages with argv[0]. */
+	argv[0] = (char *)AZB_PROG;
+	azb_server_opts_init(&r.o);
+	r.o.attach_id = AZB_ID_ANY;
+	/* Flushes and FUA reach the engine unless the user opts out. */
+	r.o.dev.flags |= AZB_DEV_WRITE_CACHE;
+	azb_parse_args(argc, argv, &r);
+	return azb_run(&r);
 }
