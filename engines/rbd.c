@@ -465,6 +465,63 @@ static uint32_t azb_rbd_discard_granularity(struct azb_rbd *rbd)
 	return 1U << (64 - __builtin_clzl(v - 1));
 }
 
+/*
+ * Opens rbd's image and checks it can serve a device of dev_bytes (0: all
+ * of it): its size in *size.  0, or -errno after saying why.
+ */
+static int azb_rbd_open_checked(struct azb_rbd *rbd, uint64_t dev_bytes,
+				bool split, uint64_t *size)
+{
+	uint64_t features;
+	int ret;
+
+	ret = azb_rbd_open_image(rbd, &rbd->image);
+	if (ret < 0) {
+		fprintf(stderr, "rbd engine: cannot open image %s: %s\n",
+			rbd->spec, strerror(-ret));
+		rbd->image = NULL;
+		return ret;
+	}
+	ret = rbd_get_size(rbd->image, size);
+	if (!ret)
+		ret = rbd_get_features(rbd->image, &features);
+	if (ret < 0) {
+		fprintf(stderr, "rbd engine: %s: %s\n", rbd->spec, strerror(-ret));
+		return ret;
+	}
+	if (*size < 4096) {
+		fprintf(stderr, "rbd engine: image %s of %" PRIu64 " bytes is too small to serve\n",
+			rbd->spec, *size);
+		return -EINVAL;
+	}
+	if (dev_bytes > *size) {
+		fprintf(stderr, "rbd engine: %s holds %" PRIu64 " bytes, less than the %" PRIu64 " asked for\n",
+			rbd->spec, *size, dev_bytes);
+		return -EINVAL;
+	}
+	if (split && (features & RBD_FEATURE_EXCLUSIVE_LOCK))
+		fprintf(stderr, "rbd engine: %s has exclusive-lock: a handle per queue passes the lock around on writes\n",
+			rbd->spec);
+	return 0;
+}
+
+/* What the device is, from the image: size, flags, discard granularity. */
+static void azb_rbd_describe(struct azb_engine *e, struct azb_rbd *rbd,
+			     uint64_t dev_bytes, uint64_t size)
+{
+	rbd->engine = e;
+	e->priv = rbd;
+	/* -s may serve less; else whole 4 KiB blocks of the image. */
+	e->dev_bytes = dev_bytes ? dev_bytes : size & ~4095ULL;
+	e->logical_bs = 0;
+	e->dev_flags = AZB_DEV_WRITE_ZEROES;
+	if (rbd->read_only)
+		e->dev_flags = AZB_DEV_READ_ONLY;
+	else
+		e->dev_flags |= AZB_DEV_DISCARD;
+	e->discard_granularity = azb_rbd_discard_granularity(rbd);
+}
+
 static int azb_rbd_open(struct azb_engine *e, const char *target,
 			const struct azb_engine_opts *o)
 {
@@ -472,7 +529,7 @@ static int azb_rbd_open(struct azb_engine *e, const char *target,
 	const char *pool, *ns;
 	struct azb_rbd *rbd;
 	char *buf, *name, *snap;
-	uint64_t size, features;
+	uint64_t size;
 	bool split;	/* writable handles per queue */
 	int ret;
 
@@ -512,54 +569,14 @@ static int azb_rbd_open(struct azb_engine *e, const char *target,
 	split = !rbd->shared && !rbd->read_only;
 	if (split)
 		fprintf(stderr, "rbd engine: handles=queue on a writable device: librbd's cache is off, so that each queue reads what the others wrote\n");
-	ret = azb_rbd_connect(rbd, &ro, pool, ns,
-			      o->size >= offsetof(struct azb_engine_opts,
-						  write_cache) + sizeof(bool) &&
-			      o->write_cache, split);
+	ret = azb_rbd_connect(rbd, &ro, pool, ns, o->write_cache, split);
+	if (!ret)
+		ret = azb_rbd_open_checked(rbd, o->dev_bytes, split, &size);
 	if (ret)
 		goto fail;
-	ret = azb_rbd_open_image(rbd, &rbd->image);
-	if (ret < 0) {
-		fprintf(stderr, "rbd engine: cannot open image %s: %s\n",
-			target, strerror(-ret));
-		rbd->image = NULL;
-		goto fail;
-	}
-	ret = rbd_get_size(rbd->image, &size);
-	if (!ret)
-		ret = rbd_get_features(rbd->image, &features);
-	if (ret < 0) {
-		fprintf(stderr, "rbd engine: %s: %s\n", target, strerror(-ret));
-		goto fail;
-	}
-	if (size < 4096) {
-		fprintf(stderr, "rbd engine: image %s of %" PRIu64 " bytes is too small to serve\n",
-			target, size);
-		ret = -EINVAL;
-		goto fail;
-	}
-	if (o->dev_bytes > size) {
-		fprintf(stderr, "rbd engine: %s holds %" PRIu64 " bytes, less than the %" PRIu64 " asked for\n",
-			target, size, o->dev_bytes);
-		ret = -EINVAL;
-		goto fail;
-	}
-	if (split && (features & RBD_FEATURE_EXCLUSIVE_LOCK))
-		fprintf(stderr, "rbd engine: %s has exclusive-lock: a handle per queue passes the lock around on writes\n",
-			target);
 	free(buf);
 	azb_rbd_opts_free(&ro);
-	rbd->engine = e;
-	e->priv = rbd;
-	/* -s may serve less; else whole 4 KiB blocks of the image. */
-	e->dev_bytes = o->dev_bytes ? o->dev_bytes : size & ~4095ULL;
-	e->logical_bs = 0;
-	e->dev_flags = AZB_DEV_WRITE_ZEROES;
-	if (rbd->read_only)
-		e->dev_flags = AZB_DEV_READ_ONLY;
-	else
-		e->dev_flags |= AZB_DEV_DISCARD;
-	e->discard_granularity = azb_rbd_discard_granularity(rbd);
+	azb_rbd_describe(e, rbd, o->dev_bytes, size);
 	/*
 	 * Last: a resize callback compares with e->dev_bytes.  A snapshot
 	 * never changes size.
