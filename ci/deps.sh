@@ -9,7 +9,7 @@ set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "ci/deps.sh: must run as root" >&2; exit 1; }
 export DEBIAN_FRONTEND=noninteractive
 stamp=/var/lib/azbuse-deps.stamp
-self_sum=$(cat "$0" "$(dirname "$0")/sid-kernel" | sha256sum | cut -d' ' -f1)
+self_sum=$(cat "$0" "$(dirname "$0")/sid-kernel" "$(dirname "$0")/host-mirror" | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$self_sum" ] && [ -z "${AZB_DEPS_FORCE:-}" ]; then
 	exit 0
 fi
@@ -19,9 +19,8 @@ fi
 bp=/etc/apt/sources.list.d/azbuse-backports.sources
 if [ ! -f "$bp" ] && ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
 	src=/etc/apt/sources.list.d/debian.sources
-	uri=$(awk '/^URIs:/ {u=$2} /^Suites:/ && / bookworm( |$)/ {print u; exit}' "$src" 2>/dev/null || true)
-	[ -n "$uri" ] || uri=$(awk '/^URIs:/ {print $2; exit}' "$src")
-	key=$(awk '/^Signed-By:/ {print $2; exit}' "$src")
+	uri=$("$(dirname "$0")/host-mirror") || { echo "ci/deps.sh: no bookworm mirror in the host's apt sources" >&2; exit 1; }
+	key=$(awk '/^Signed-By:/ {print $2; exit}' "$src" 2>/dev/null || true)
 	{
 		echo "Types: deb"
 		echo "URIs: $uri"
