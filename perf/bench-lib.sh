@@ -1,4 +1,5 @@
-# perf/bench-lib.sh: arithmetic the guest benchmarks share (sourced).
+# perf/bench-lib.sh: what the guest benchmarks share (sourced): the
+# arithmetic of their ratios, and reading the peers' output.
 # Lists are space-separated numbers, one per run, in run order.
 
 # median < LIST: the middle value (the lower middle of an even count).
@@ -25,3 +26,12 @@ paired_ratio() {
 
 # meets RATIO FACTOR: "yes" if RATIO >= FACTOR, else "no".
 meets() { awk -v r="$1" -v f="$2" 'BEGIN {print (r != "-" && r + 0 >= f) ? "yes" : "no"}'; }
+
+# kublk_parse OUTPUT: the device id and daemon pid the kernel's ublk
+# selftest server prints when "kublk add" has made its device ("dev id N:
+# ...", "... daemon pid P ..."), into KUBLK_ID and KUBLK_PID (empty if
+# absent).
+kublk_parse() {
+	KUBLK_ID=$(echo "$1" | sed -n 's/^dev id \([0-9]*\):.*/\1/p' | head -n 1)
+	KUBLK_PID=$(echo "$1" | sed -n 's/.*daemon pid \([0-9]*\).*/\1/p' | head -n 1)
+}

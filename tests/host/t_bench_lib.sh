@@ -26,4 +26,10 @@ eq "$(meets 0.95 0.95)" yes "meets at the target"
 eq "$(meets 0.949 0.95)" no "meets below it"
 eq "$(meets 1.30 1.25)" yes "meets above it"
 eq "$(meets - 1)" no "no ratio meets nothing"
+# kublk's "add" output, as 7.2's selftest server prints it.
+kublk_parse "$(printf 'dev id 3: nr_hw_queues 2 queue_depth 128 block size 512 dev_capacity 2097152\n\tmax rq size 1048576 daemon pid 4242 flags 0x42 state LIVE\n')"
+eq "$KUBLK_ID $KUBLK_PID" "3 4242" "kublk add output"
+kublk_parse "kublk: can't alloc dev id -1"
+eq "$KUBLK_ID$KUBLK_PID" "" "no device in a failure"
+
 echo "bench-lib: ok"
