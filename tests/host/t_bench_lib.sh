@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # perf/bench-lib.sh, whose arithmetic gives the ratios the benchmarks
 # report: medians of odd and even counts, ratios paired run by run (not
-# medians of medians), zero and missing runs, and the target check.
+# medians of medians), zero and missing runs, the target check, and
+# reading kublk's output.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source perf/bench-lib.sh
