@@ -42,13 +42,13 @@ static int azb_mem_open(struct azb_engine *e, const char *target,
 	int rc;
 
 	if (!o->dev_bytes) {
-		fprintf(stderr, "mem engine: a device size is required (-s SIZE)\n");
+		azb_log(AZB_LOG_ERR, "mem engine: a device size is required (-s SIZE)");
 		return -EINVAL;
 	}
 	nr = (o->dev_bytes >> AZB_MEM_CHUNK_SHIFT) +
 	     !!(o->dev_bytes & (AZB_MEM_CHUNK_BYTES - 1));
 	if (nr > SIZE_MAX / sizeof(*m->chunks)) {
-		fprintf(stderr, "mem engine: %llu bytes is too large\n",
+		azb_log(AZB_LOG_ERR, "mem engine: %llu bytes is too large",
 			(unsigned long long)o->dev_bytes);
 		return -EFBIG;
 	}
@@ -64,7 +64,7 @@ static int azb_mem_open(struct azb_engine *e, const char *target,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m->chunks == MAP_FAILED) {
 		rc = -errno;
-		fprintf(stderr, "mem engine: cannot map a chunk table for %llu bytes: %s\n",
+		azb_log(AZB_LOG_ERR, "mem engine: cannot map a chunk table for %llu bytes: %s",
 			(unsigned long long)o->dev_bytes, strerror(-rc));
 		free(m);
 		return rc;

@@ -138,11 +138,11 @@ static struct nbd_handle *azb_nbd_connect(const char *uri, const char *who)
 	struct nbd_handle *h = nbd_create();
 
 	if (!h) {
-		fprintf(stderr, "nbd engine: %s: %s\n", who, azb_nbd_error());
+		azb_log(AZB_LOG_ERR, "nbd engine: %s: %s", who, azb_nbd_error());
 		return NULL;
 	}
 	if (nbd_connect_uri(h, uri) == -1) {
-		fprintf(stderr, "nbd engine: %s: cannot connect to %s: %s\n",
+		azb_log(AZB_LOG_ERR, "nbd engine: %s: cannot connect to %s: %s",
 			who, uri, azb_nbd_error());
 		nbd_close(h);
 		return NULL;
@@ -179,7 +179,7 @@ static int azb_nbd_open(struct azb_engine *e, const char *target,
 	int64_t size, min_bs;
 
 	if (!target) {
-		fprintf(stderr, "nbd engine: an NBD URI is required (nbd://HOST/EXPORT or nbd+unix:///EXPORT?socket=PATH)\n");
+		azb_log(AZB_LOG_ERR, "nbd engine: an NBD URI is required (nbd://HOST/EXPORT or nbd+unix:///EXPORT?socket=PATH)");
 		return -EINVAL;
 	}
 	nbd = calloc(1, sizeof(*nbd));
@@ -212,21 +212,21 @@ static int azb_nbd_open(struct azb_engine *e, const char *target,
 	nbd_close(h);
 
 	if (nbd->size < 4096) {
-		fprintf(stderr, "nbd engine: %s: export of %" PRId64 " bytes is too small to serve\n",
+		azb_log(AZB_LOG_ERR, "nbd engine: %s: export of %" PRId64 " bytes is too small to serve",
 			target, size);
 		free(nbd->uri);
 		free(nbd);
 		return -EINVAL;
 	}
 	if (o->dev_bytes > nbd->size) {
-		fprintf(stderr, "nbd engine: %s holds %" PRIu64 " bytes, less than the %" PRIu64 " asked for\n",
+		azb_log(AZB_LOG_ERR, "nbd engine: %s holds %" PRIu64 " bytes, less than the %" PRIu64 " asked for",
 			target, nbd->size, o->dev_bytes);
 		free(nbd->uri);
 		free(nbd);
 		return -EINVAL;
 	}
 	if (nbd->read_only && !o->read_only)
-		fprintf(stderr, "nbd engine: %s is read-only: serving it read-only\n",
+		azb_log(AZB_LOG_NOTICE, "nbd engine: %s is read-only: serving it read-only",
 			target);
 	e->priv = nbd;
 	/* -s may serve less; else whole 4 KiB blocks of the export. */
@@ -261,7 +261,7 @@ static int azb_nbd_queue_init(struct azb_engine_queue *q)
 
 	if (q->qid > 0 && !nbd->multi_conn &&
 	    !(q->engine->dev_flags & AZB_DEV_READ_ONLY)) {
-		fprintf(stderr, "nbd engine: %s does not allow several writable connections (no multi-conn): serve it with -q 1\n",
+		azb_log(AZB_LOG_ERR, "nbd engine: %s does not allow several writable connections (no multi-conn): serve it with -q 1",
 			nbd->uri);
 		return -EINVAL;
 	}
@@ -394,7 +394,7 @@ static void azb_nbd_mark_down(struct azb_nbd_queue *nq)
 	nq->connecting = false;
 	nq->next_try_ns = azb_nbd_now_ns();
 	nq->backoff_ms = AZB_NBD_BACKOFF_MIN_MS;
-	fprintf(stderr, "nbd engine: lost the connection to %s; reconnecting\n",
+	azb_log(AZB_LOG_WARNING, "nbd engine: lost the connection to %s; reconnecting",
 		nq->nbd->uri);
 }
 
@@ -550,7 +550,7 @@ static bool azb_nbd_same_export(struct azb_nbd_queue *nq)
 
 	if (size >= 0 && (uint64_t)size == nq->nbd->size)
 		return true;
-	fprintf(stderr, "nbd engine: %s came back with %lld bytes instead of %llu: not using it\n",
+	azb_log(AZB_LOG_WARNING, "nbd engine: %s came back with %lld bytes instead of %llu: not using it",
 		nq->nbd->uri, (long long)size,
 		(unsigned long long)nq->nbd->size);
 	return false;
@@ -562,7 +562,7 @@ static int azb_nbd_resume(struct azb_engine_queue *q, struct azb_nbd_queue *nq)
 	unsigned int n = nq->nr_held, i;
 	int ended = 0;
 
-	fprintf(stderr, "nbd engine: reconnected to %s; resending %u request%s\n",
+	azb_log(AZB_LOG_NOTICE, "nbd engine: reconnected to %s; resending %u request%s",
 		nq->nbd->uri, n, n == 1 ? "" : "s");
 	nq->down = false;
 	nq->nr_held = 0;

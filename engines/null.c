@@ -17,7 +17,7 @@ static int azb_null_open(struct azb_engine *e, const char *target,
 {
 	/* With no target to take a size from, the size must be given. */
 	if (!o->dev_bytes) {
-		fprintf(stderr, "null engine: a device size is required (-s SIZE)\n");
+		azb_log(AZB_LOG_ERR, "null engine: a device size is required (-s SIZE)");
 		return -EINVAL;
 	}
 	e->dev_bytes = o->dev_bytes;

@@ -138,7 +138,7 @@ static int azb_od_probe_caps(struct azb_od *od, struct azb_od_caps *caps)
 
 	ret = io_uring_queue_init(2, &ring, 0);
 	if (ret) {
-		fprintf(stderr, "odirect engine: io_uring is not available: %s\n",
+		azb_log(AZB_LOG_ERR, "odirect engine: io_uring is not available: %s",
 			strerror(-ret));
 		return ret;
 	}
@@ -168,7 +168,7 @@ static int azb_od_open(struct azb_engine *e, const char *target,
 	int ret;
 
 	if (!target) {
-		fprintf(stderr, "odirect engine: a target file or block device is required\n");
+		azb_log(AZB_LOG_ERR, "odirect engine: a target file or block device is required");
 		return -EINVAL;
 	}
 	oe = calloc(1, sizeof(*oe));
@@ -187,7 +187,7 @@ static int azb_od_open(struct azb_engine *e, const char *target,
 	}
 	oe->od.file = -1;
 	if (!oe->od.copy) {
-		/* The runtime says so on stderr if the kernel refuses it. */
+		/* The runtime logs why if the kernel refuses it. */
 		ret = azb_engine_add_file(e, oe->od.fd, oe->od.read_only ?
 					  AZB_FILE_READ_ONLY : 0);
 		oe->od.file = ret < 0 ? -1 : ret;
@@ -219,7 +219,7 @@ static int azb_od_queue_init(struct azb_engine_queue *q)
 	/* At most two SQEs per request: the ring never runs out. */
 	ret = azb_od_ring_init(oq, 2 * q->depth, oe->od.sqpoll);
 	if (ret) {
-		fprintf(stderr, "odirect engine: queue %u: cannot set up an io_uring%s: %s\n",
+		azb_log(AZB_LOG_ERR, "odirect engine: queue %u: cannot set up an io_uring%s: %s",
 			q->qid, oe->od.sqpoll ? " with SQPOLL" : "",
 			strerror(-ret));
 		free(oq);
@@ -238,7 +238,7 @@ static int azb_od_queue_init(struct azb_engine_queue *q)
 	ret = q->arena ? io_uring_register_buffers(&oq->ring, &iov, 1) : -EINVAL;
 	oq->fixed_bufs = !ret;
 	if (ret)
-		fprintf(stderr, "odirect engine: queue %u: cannot register its buffers with io_uring (%s); using unregistered ones\n",
+		azb_log(AZB_LOG_WARNING, "odirect engine: queue %u: cannot register its buffers with io_uring (%s); using unregistered ones",
 			q->qid, strerror(-ret));
 	q->priv = oq;
 	return 0;

@@ -30,7 +30,7 @@
 #define AZB_OD_MAX_BS	4096	/* the largest logical block azbuse offers */
 
 #define azb_od_err(od, fmt, ...) \
-	fprintf(stderr, "odirect engine: %s: " fmt "\n", (od)->path, ##__VA_ARGS__)
+	azb_log(AZB_LOG_ERR, "odirect engine: %s: " fmt, (od)->path, ##__VA_ARGS__)
 
 static bool azb_od_pow2(uint64_t v)
 {

@@ -256,7 +256,7 @@ static int azb_rbd_conf_set(struct azb_rbd *rbd, const char *k, const char *v)
 	int ret = rados_conf_set(rbd->cluster, k, v);
 
 	if (ret < 0)
-		fprintf(stderr, "rbd engine: cannot set %s=%s: %s\n", k, v,
+		azb_log(AZB_LOG_ERR, "rbd engine: cannot set %s=%s: %s", k, v,
 			strerror(-ret));
 	return ret;
 }
@@ -275,13 +275,13 @@ static int azb_rbd_connect(struct azb_rbd *rbd, const struct azb_rbd_opts *ro,
 
 	ret = rados_create(&rbd->cluster, ro->id ? ro->id : "admin");
 	if (ret < 0) {
-		fprintf(stderr, "rbd engine: rados_create: %s\n", strerror(-ret));
+		azb_log(AZB_LOG_ERR, "rbd engine: rados_create: %s", strerror(-ret));
 		rbd->cluster = NULL;
 		return ret;
 	}
 	ret = rados_conf_read_file(rbd->cluster, ro->conf);
 	if (ret < 0) {
-		fprintf(stderr, "rbd engine: cannot read the Ceph configuration %s: %s\n",
+		azb_log(AZB_LOG_ERR, "rbd engine: cannot read the Ceph configuration %s: %s",
 			ro->conf ? ro->conf : "(default search, $CEPH_CONF)",
 			strerror(-ret));
 		return ret;
@@ -312,13 +312,13 @@ static int azb_rbd_connect(struct azb_rbd *rbd, const struct azb_rbd_opts *ro,
 		return ret;
 	ret = rados_connect(rbd->cluster);
 	if (ret < 0) {
-		fprintf(stderr, "rbd engine: cannot connect to the Ceph cluster: %s\n",
+		azb_log(AZB_LOG_ERR, "rbd engine: cannot connect to the Ceph cluster: %s",
 			strerror(-ret));
 		return ret;
 	}
 	ret = rados_ioctx_create(rbd->cluster, pool, &rbd->ioctx);
 	if (ret < 0) {
-		fprintf(stderr, "rbd engine: pool '%s': %s\n", pool,
+		azb_log(AZB_LOG_ERR, "rbd engine: pool '%s': %s", pool,
 			strerror(-ret));
 		rbd->ioctx = NULL;
 		return ret;
@@ -351,10 +351,10 @@ static void azb_rbd_apply_size(struct azb_rbd *rbd)
 		return;
 	ret = azb_engine_resize(rbd->engine, size);
 	if (ret)
-		fprintf(stderr, "rbd engine: image %s now holds %" PRIu64 " bytes; the device keeps its size: %s\n",
+		azb_log(AZB_LOG_WARNING, "rbd engine: image %s now holds %" PRIu64 " bytes; the device keeps its size: %s",
 			rbd->spec, size, strerror(-ret));
 	else if (rbd->engine->dev_bytes == size)
-		fprintf(stderr, "rbd engine: image %s resized: the device now has %" PRIu64 " bytes\n",
+		azb_log(AZB_LOG_NOTICE, "rbd engine: image %s resized: the device now has %" PRIu64 " bytes",
 			rbd->spec, size);
 }
 
@@ -400,7 +400,7 @@ static struct azb_rbd_watch *azb_rbd_watch(struct azb_rbd *rbd,
 		pthread_mutex_unlock(&rbd->size_lock);
 		return w;
 	}
-	fprintf(stderr, "rbd engine: %s: resizes will go unnoticed: %s\n",
+	azb_log(AZB_LOG_WARNING, "rbd engine: %s: resizes will go unnoticed: %s",
 		rbd->spec, strerror(-ret));
 	free(w);
 	return NULL;
@@ -477,7 +477,7 @@ static int azb_rbd_open_checked(struct azb_rbd *rbd, uint64_t dev_bytes,
 
 	ret = azb_rbd_open_image(rbd, &rbd->image);
 	if (ret < 0) {
-		fprintf(stderr, "rbd engine: cannot open image %s: %s\n",
+		azb_log(AZB_LOG_ERR, "rbd engine: cannot open image %s: %s",
 			rbd->spec, strerror(-ret));
 		rbd->image = NULL;
 		return ret;
@@ -486,21 +486,21 @@ static int azb_rbd_open_checked(struct azb_rbd *rbd, uint64_t dev_bytes,
 	if (!ret)
 		ret = rbd_get_features(rbd->image, &features);
 	if (ret < 0) {
-		fprintf(stderr, "rbd engine: %s: %s\n", rbd->spec, strerror(-ret));
+		azb_log(AZB_LOG_ERR, "rbd engine: %s: %s", rbd->spec, strerror(-ret));
 		return ret;
 	}
 	if (*size < 4096) {
-		fprintf(stderr, "rbd engine: image %s of %" PRIu64 " bytes is too small to serve\n",
+		azb_log(AZB_LOG_ERR, "rbd engine: image %s of %" PRIu64 " bytes is too small to serve",
 			rbd->spec, *size);
 		return -EINVAL;
 	}
 	if (dev_bytes > *size) {
-		fprintf(stderr, "rbd engine: %s holds %" PRIu64 " bytes, less than the %" PRIu64 " asked for\n",
+		azb_log(AZB_LOG_ERR, "rbd engine: %s holds %" PRIu64 " bytes, less than the %" PRIu64 " asked for",
 			rbd->spec, *size, dev_bytes);
 		return -EINVAL;
 	}
 	if (split && (features & RBD_FEATURE_EXCLUSIVE_LOCK))
-		fprintf(stderr, "rbd engine: %s has exclusive-lock: a handle per queue passes the lock around on writes\n",
+		azb_log(AZB_LOG_WARNING, "rbd engine: %s has exclusive-lock: a handle per queue passes the lock around on writes",
 			rbd->spec);
 	return 0;
 }
@@ -534,7 +534,7 @@ static int azb_rbd_open(struct azb_engine *e, const char *target,
 	int ret;
 
 	if (!target) {
-		fprintf(stderr, "rbd engine: an image is required ([POOL/[NAMESPACE/]]IMAGE[@SNAP])\n");
+		azb_log(AZB_LOG_ERR, "rbd engine: an image is required ([POOL/[NAMESPACE/]]IMAGE[@SNAP])");
 		return -EINVAL;
 	}
 	ret = azb_rbd_parse_params(&ro, o->params);
@@ -552,7 +552,7 @@ static int azb_rbd_open(struct azb_engine *e, const char *target,
 	}
 	pthread_mutex_init(&rbd->size_lock, NULL);
 	if (azb_rbd_parse_spec(buf, &pool, &ns, &name, &snap)) {
-		fprintf(stderr, "rbd engine: '%s' is not [POOL/[NAMESPACE/]]IMAGE[@SNAP]\n",
+		azb_log(AZB_LOG_ERR, "rbd engine: '%s' is not [POOL/[NAMESPACE/]]IMAGE[@SNAP]",
 			target);
 		ret = -EINVAL;
 		goto fail;
@@ -568,7 +568,7 @@ static int azb_rbd_open(struct azb_engine *e, const char *target,
 	rbd->shared = ro.handles >= 0 ? ro.handles : !rbd->read_only;
 	split = !rbd->shared && !rbd->read_only;
 	if (split)
-		fprintf(stderr, "rbd engine: handles=queue on a writable device: librbd's cache is off, so that each queue reads what the others wrote\n");
+		azb_log(AZB_LOG_NOTICE, "rbd engine: handles=queue on a writable device: librbd's cache is off, so that each queue reads what the others wrote");
 	ret = azb_rbd_connect(rbd, &ro, pool, ns, o->write_cache, split);
 	if (!ret)
 		ret = azb_rbd_open_checked(rbd, o->dev_bytes, split, &size);
@@ -620,7 +620,7 @@ static int azb_rbd_queue_init(struct azb_engine_queue *q)
 	} else {
 		ret = azb_rbd_open_image(rbd, &rq->image);
 		if (ret < 0) {
-			fprintf(stderr, "rbd engine: queue %u: cannot open image %s: %s\n",
+			azb_log(AZB_LOG_ERR, "rbd engine: queue %u: cannot open image %s: %s",
 				q->qid, rbd->spec, strerror(-ret));
 			goto fail;
 		}
@@ -663,7 +663,7 @@ static void azb_rbd_queue_exit(struct azb_engine_queue *q)
 	 * it rather than wait forever to stop.
 	 */
 	if (!azb_rbd_quiesce(rq, AZB_RBD_EXIT_WAIT_S)) {
-		fprintf(stderr, "rbd engine: queue %u: %u requests still unanswered by the cluster after %u s; not waiting\n",
+		azb_log(AZB_LOG_WARNING, "rbd engine: queue %u: %u requests still unanswered by the cluster after %u s; not waiting",
 			q->qid, atomic_load(&rq->in_cluster),
 			AZB_RBD_EXIT_WAIT_S);
 		atomic_store(&rq->rbd->leaked, true);

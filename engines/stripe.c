@@ -67,7 +67,7 @@ static int azb_st_parse(struct azb_st *st, const char *params)
 		/* chunk, the one option */
 		if (v.num < AZB_ST_MIN_CHUNK || v.num > AZB_ST_MAX_CHUNK ||
 		    (v.num & (v.num - 1))) {
-			fprintf(stderr, "stripe engine: chunk=%.*s: a power of two from 8K to 64M\n",
+			azb_log(AZB_LOG_ERR, "stripe engine: chunk=%.*s: a power of two from 8K to 64M",
 				(int)v.vlen, v.val);
 			return -EINVAL;
 		}
@@ -107,7 +107,7 @@ static int azb_st_open_members(struct azb_st *st, const char *target,
 		struct azb_engine scratch = { 0 };
 
 		if (st->nr == AZB_ST_MAX_MEMBERS) {
-			fprintf(stderr, "stripe engine: at most %u members\n",
+			azb_log(AZB_LOG_ERR, "stripe engine: at most %u members",
 				AZB_ST_MAX_MEMBERS);
 			ret = -EINVAL;
 			break;
@@ -121,7 +121,7 @@ static int azb_st_open_members(struct azb_st *st, const char *target,
 	}
 	free(list);
 	if (!ret && st->nr < 2) {
-		fprintf(stderr, "stripe engine: TARGET is 2 or more files or block devices, comma-separated\n");
+		azb_log(AZB_LOG_ERR, "stripe engine: TARGET is 2 or more files or block devices, comma-separated");
 		ret = -EINVAL;
 	}
 	if (ret)
@@ -145,19 +145,19 @@ static int azb_st_shape(struct azb_st *st, struct azb_engine *e,
 	}
 	per -= per % st->chunk;
 	if (!per) {
-		fprintf(stderr, "stripe engine: a member is smaller than one %u-byte chunk\n",
+		azb_log(AZB_LOG_ERR, "stripe engine: a member is smaller than one %u-byte chunk",
 			st->chunk);
 		return -EINVAL;
 	}
 	if (lbs > st->chunk) {
-		fprintf(stderr, "stripe engine: chunk %u is smaller than the %u-byte block\n",
+		azb_log(AZB_LOG_ERR, "stripe engine: chunk %u is smaller than the %u-byte block",
 			st->chunk, lbs);
 		return -EINVAL;
 	}
 	bytes = per * st->nr;
 	if (o->dev_bytes) {
 		if (o->dev_bytes > bytes || o->dev_bytes % lbs) {
-			fprintf(stderr, "stripe engine: size %" PRIu64 ": the members hold %" PRIu64 " bytes in %u-byte blocks\n",
+			azb_log(AZB_LOG_ERR, "stripe engine: size %" PRIu64 ": the members hold %" PRIu64 " bytes in %u-byte blocks",
 				o->dev_bytes, bytes, lbs);
 			return -EINVAL;
 		}
@@ -177,7 +177,7 @@ static int azb_st_open(struct azb_engine *e, const char *target,
 	int ret;
 
 	if (!target) {
-		fprintf(stderr, "stripe engine: TARGET is 2 or more files or block devices, comma-separated\n");
+		azb_log(AZB_LOG_ERR, "stripe engine: TARGET is 2 or more files or block devices, comma-separated");
 		return -EINVAL;
 	}
 	st = calloc(1, sizeof(*st));
@@ -223,7 +223,7 @@ static int azb_st_queue_init(struct azb_engine_queue *q)
 	int ret;
 
 	if (!q->redirect) {
-		fprintf(stderr, "stripe engine: queue %u: the kernel module does not redirect I/O to the members, which stripe needs\n",
+		azb_log(AZB_LOG_ERR, "stripe engine: queue %u: the kernel module does not redirect I/O to the members, which stripe needs",
 			q->qid);
 		return -EOPNOTSUPP;
 	}
@@ -234,7 +234,7 @@ static int azb_st_queue_init(struct azb_engine_queue *q)
 	ret = io_uring_queue_init(q->depth * st->nr < 4096 ?
 				  q->depth * st->nr : 4096, &sq->ring, 0);
 	if (ret) {
-		fprintf(stderr, "stripe engine: queue %u: io_uring: %s\n",
+		azb_log(AZB_LOG_ERR, "stripe engine: queue %u: io_uring: %s",
 			q->qid, strerror(-ret));
 		free(sq);
 		return ret;

@@ -357,6 +357,29 @@ struct azb_engine_ops {
 int azb_engine_opt_next(const struct azb_engine_ops *ops, const char **params,
 			struct azb_engine_optval *v);
 
+/*
+ * Messages of the library and its engines (errors, a lost connection, a
+ * resize), one line each without the newline, at syslog's levels.  By
+ * default they go to stderr, up to AZB_LOG_NOTICE.  azb_set_log() sends
+ * them to fn instead (NULL: stderr again) and drops those above max_level;
+ * it holds for the whole process (messages come from threads no server
+ * owns), so a program sets it once, before its first server.  fn may be
+ * called from any thread, the polling threads included, and must not call
+ * into libazbuse.
+ */
+enum azb_log_level {
+	AZB_LOG_ERR	= 3,	/* a request, an open, a command line failed */
+	AZB_LOG_WARNING	= 4,	/* something degraded (reconnecting, no redirect) */
+	AZB_LOG_NOTICE	= 5,	/* a normal event worth knowing (reconnected, resized) */
+	AZB_LOG_INFO	= 6,
+	AZB_LOG_DEBUG	= 7,
+};
+typedef void (*azb_log_fn)(void *arg, int level, const char *msg);
+void azb_set_log(azb_log_fn fn, void *arg, int max_level);
+/* For engines (and the runtime): never write to stdio, call this. */
+void azb_log(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* For engines: finish a request that queue() returned AZB_IO_QUEUED for. */
 void azb_io_complete(struct azb_engine_queue *q, struct azb_io *io, int res);
 

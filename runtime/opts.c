@@ -94,7 +94,7 @@ static int azb_opt_choice(const char *choices, const char *val, size_t vlen)
 static int azb_opt_bad(const struct azb_engine_ops *ops,
 		       const struct azb_opt *o, const char *why)
 {
-	fprintf(stderr, "%s engine: option '%.*s': %s\n", ops->name, o->len,
+	azb_log(AZB_LOG_ERR, "%s engine: option '%.*s': %s", ops->name, o->len,
 		o->key, why);
 	return -EINVAL;
 }
@@ -114,7 +114,7 @@ int azb_engine_opt_next(const struct azb_engine_ops *ops, const char **params,
 		;
 	if (!t || !t->key) {
 		azb_opt_known(ops->opts, why, sizeof(why));
-		fprintf(stderr, "%s engine: unknown option '%.*s' (%s%s)\n",
+		azb_log(AZB_LOG_ERR, "%s engine: unknown option '%.*s' (%s%s)",
 			ops->name, (int)o.klen, o.key, *why ? "known: " : "it takes none",
 			why);
 		return -EINVAL;

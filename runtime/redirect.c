@@ -41,7 +41,7 @@ int azb_engine_add_file(struct azb_engine *e, int fd, unsigned int flags)
 
 /*
  * Registers the engine's files on the device open at fd, one call per run
- * of equal flags.  Sets e->redirect; on failure says why on stderr and
+ * of equal flags.  Sets e->redirect; on failure logs why (azb_log) and
  * leaves the engine to serve from the arena.
  */
 void azb_redirect_setup(struct azb_engine *e, int fd, uint64_t features)
@@ -52,7 +52,7 @@ void azb_redirect_setup(struct azb_engine *e, int fd, uint64_t features)
 	if (!e->nr_files)
 		return;
 	if (!(features & AZBUSE_FEAT_REDIRECT)) {
-		fprintf(stderr, "azbuse: %s engine: this azbuse.ko cannot redirect I/O to files; data goes through the runtime's memory\n",
+		azb_log(AZB_LOG_WARNING, "azbuse: %s engine: this azbuse.ko cannot redirect I/O to files; data goes through the runtime's memory",
 			e->ops->name);
 		return;
 	}
@@ -69,7 +69,7 @@ void azb_redirect_setup(struct azb_engine *e, int fd, uint64_t features)
 			;
 		f.nr = j - i;
 		if (ioctl(fd, AZBUSE_IOC_SET_FILES, &f) < 0) {
-			fprintf(stderr, "azbuse: %s engine: the kernel cannot do direct I/O on file %u (%s); data goes through the runtime's memory\n",
+			azb_log(AZB_LOG_WARNING, "azbuse: %s engine: the kernel cannot do direct I/O on file %u (%s); data goes through the runtime's memory",
 				e->ops->name, i, strerror(errno));
 			if (i) {
 				/* Take back what the kernel already took. */

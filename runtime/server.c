@@ -383,8 +383,22 @@ int azb_server_start(struct azb_server *s)
 	if (ret) {
 		azb_server_signal_stop(s);
 		azb_server_join(s);
+		return ret;
 	}
-	return ret;
+	azb_log(AZB_LOG_INFO, "azbuse%u: serving, engine %s, %u queues x depth %u%s",
+		s->dev_id, s->engine.ops->name, s->nr_queues,
+		s->info.params.queue_depth,
+		s->engine.redirect ? ", redirected" : "");
+	for (i = 0; i < s->nr_queues; i++) {
+		char cpus[128];
+		int node;
+
+		if (azb_server_queue_cpus(s, i, cpus, sizeof(cpus), &node) >= 0)
+			azb_log(AZB_LOG_DEBUG, "azbuse%u: queue %u%s: poller on CPUs %s, node %d",
+				s->dev_id, i, s->queues[i].q.poll_queue ?
+				" (poll queue)" : "", cpus, node);
+	}
+	return 0;
 }
 
 bool azb_server_running(const struct azb_server *s)

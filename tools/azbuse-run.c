@@ -33,6 +33,7 @@ enum {
 	OPT_STATS,
 	OPT_STATS_JSON,
 	OPT_VERSION,
+	OPT_QUIET,
 	OPT_ENGINE_FLAG,	/* + index into azb_eflags */
 };
 
@@ -52,6 +53,8 @@ static const struct option azb_core_opts[] = {
 	{ "stats-json",	no_argument, NULL, OPT_STATS_JSON },
 	{ "help",	no_argument, NULL, 'h' },
 	{ "version",	no_argument, NULL, OPT_VERSION },
+	{ "verbose",	no_argument, NULL, 'v' },
+	{ "quiet",	no_argument, NULL, OPT_QUIET },
 };
 #define AZB_NR_CORE_OPTS	(sizeof(azb_core_opts) / sizeof(azb_core_opts[0]))
 
@@ -198,6 +201,10 @@ static void azb_usage(void)
 	       "      --stats-json       the --stats lines as JSON, per queue and counted\n"
 	       "                         from the start (every second without --stats),\n"
 	       "                         and a last one on exit\n"
+	       "  -v, --verbose          more of the library's messages: how the device is\n"
+	       "                         served (-v), where each poller runs (twice)\n"
+	       "      --quiet            only the library's errors (no warnings or\n"
+	       "                         notices such as a reconnect)\n"
 	       "  -h, --help             this help\n"
 	       "      --version          the version\n\n"
 	       "Engines:\n");
@@ -411,9 +418,10 @@ static void azb_parse_args(int argc, char **argv, struct azb_run *r)
 	unsigned int neflags = 0;
 	bool help = false, engine_given = false;
 	int c, dev_opt = 0;	/* a device option seen */
+	int log_level = AZB_LOG_NOTICE;
 
 	azb_build_longopts();
-	while ((c = getopt_long(argc, argv, AZB_CLI_DEV_OPTSTRING "e:o:h", azb_opts,
+	while ((c = getopt_long(argc, argv, AZB_CLI_DEV_OPTSTRING "e:o:hv", azb_opts,
 				NULL)) != -1) {
 		if (azb_cli_dev_opt(AZB_PROG, c, optarg, &o->dev)) {
 			dev_opt = c;
@@ -453,6 +461,14 @@ static void azb_parse_args(int argc, char **argv, struct azb_run *r)
 		case 'h':
 			help = true;	/* after the rest: --engine NAME --help */
 			break;
+		case 'v':
+			if (log_level < AZB_LOG_DEBUG)
+				log_level = (log_level < AZB_LOG_NOTICE ?
+					     AZB_LOG_NOTICE : log_level) + 1;
+			break;
+		case OPT_QUIET:
+			log_level = AZB_LOG_ERR;
+			break;
 		case OPT_VERSION:
 			printf("%s %s (kernel ABI %d)\n", AZB_PROG,
 			       AZB_VERSION, AZBUSE_ABI_VERSION);
@@ -464,6 +480,7 @@ static void azb_parse_args(int argc, char **argv, struct azb_run *r)
 			eflag[neflags++].val = optarg;
 		}
 	}
+	azb_set_log(NULL, NULL, log_level);
 	if (optind < argc)
 		o->target = argv[optind++];
 	if (optind < argc)
