@@ -277,19 +277,32 @@ const char *azb_cli_errmsg(int rc)
 void azb_cli_fmt_size(uint64_t bytes, char *buf, size_t len)
 {
 	static const char units[] = "KMGTPE";
-	unsigned int i;
+	int i;
 
-	if (bytes < 1024) {
-		snprintf(buf, len, "%llu", (unsigned long long)bytes);
+	/*
+	 * The largest unit in which the size is exact with at most three
+	 * decimals ("1.5G", "1367187.5K"), so that -s reads it back to the
+	 * byte (azb_parse_size()).
+	 */
+	for (i = 5; i >= 0; i--) {
+		unsigned int shift = 10 * (unsigned int)(i + 1);
+		uint64_t unit = 1ULL << shift, rem = bytes & (unit - 1);
+		unsigned __int128 thousandths = (unsigned __int128)rem * 1000;
+		unsigned int milli, digits = 3;
+
+		if (bytes < unit || (thousandths & (unit - 1)))
+			continue;
+		milli = (unsigned int)(thousandths >> shift);
+		for (; milli && milli % 10 == 0; milli /= 10)
+			digits--;
+		if (!milli)
+			snprintf(buf, len, "%llu%c",
+				 (unsigned long long)(bytes >> shift), units[i]);
+		else
+			snprintf(buf, len, "%llu.%0*u%c",
+				 (unsigned long long)(bytes >> shift), (int)digits,
+				 milli, units[i]);
 		return;
 	}
-	for (i = 0; units[i + 1] && bytes >> (10 * (i + 2)); i++)
-		;
-	if (bytes & ((1ULL << (10 * (i + 1))) - 1))
-		snprintf(buf, len, "%.1f%c",
-			 (double)bytes / (double)(1ULL << (10 * (i + 1))),
-			 units[i]);
-	else
-		snprintf(buf, len, "%llu%c",
-			 (unsigned long long)(bytes >> (10 * (i + 1))), units[i]);
+	snprintf(buf, len, "%llu", (unsigned long long)bytes);
 }

@@ -12,6 +12,7 @@
 #include <uapi/linux/azbuse.h>
 #include "check.h"
 #include "opts.h"
+#include "../../tools/cli.h"
 
 static void size_ok(const char *s, uint64_t want)
 {
@@ -58,6 +59,15 @@ static void test_sizes(void)
 	size_ok("16383P", 16383ULL << 50);
 	size_ok("18446744073709551615", UINT64_MAX);
 	size_ok("18446744073709551615B", UINT64_MAX);
+	size_ok("1E", 1ULL << 60);
+	size_ok("15EiB", 15ULL << 60);
+	/* Fractions that come to whole bytes, as azbusectl list prints them. */
+	size_ok("1.5G", 3ULL << 29);
+	size_ok("1.25k", 1280);
+	size_ok("0.5K", 512);
+	size_ok("1367187.5K", 1400000000ULL);
+	size_ok("2.000M", 2ULL << 20);
+	size_ok("15.5E", 31ULL << 59);
 
 	size_bad(NULL, -EINVAL);
 	size_bad("", -EINVAL);
@@ -67,11 +77,19 @@ static void test_sizes(void)
 	size_bad(" 1", -EINVAL);
 	size_bad("1 ", -EINVAL);
 	size_bad("1 K", -EINVAL);
-	size_bad("1.5G", -EINVAL);
+	size_bad("0.1K", -EINVAL);	/* 102.4 bytes */
+	size_bad("1.5", -EINVAL);	/* a fraction of a byte */
+	size_bad("1.5B", -EINVAL);
+	size_bad("1.G", -EINVAL);
+	size_bad(".5G", -EINVAL);
+	size_bad("1..5G", -EINVAL);
+	size_bad("1.5.5G", -EINVAL);
+	size_bad("1,5G", -EINVAL);
+	size_bad("16E", -ERANGE);
+	size_bad("15.99999E", -EINVAL);
 	size_bad("0x10", -EINVAL);
 	size_bad("1KB", -EINVAL);	/* 1000 or 1024: refused */
 	size_bad("1GB", -EINVAL);
-	size_bad("1E", -EINVAL);
 	size_bad("1X", -EINVAL);
 	size_bad("1Ki", -EINVAL);
 	size_bad("1KiBs", -EINVAL);
@@ -105,6 +123,45 @@ static void id_bad(const char *s)
 		FAIL("azb_parse_dev_id(\"%s\"): rc %d, want -EINVAL", s, rc);
 	if (v != 0xdeadbeef)
 		FAIL("azb_parse_dev_id(\"%s\") wrote %u on error", s, v);
+}
+
+/* azbusectl's sizes: exact, the largest unit that stays short, and -s reads them back. */
+static void test_size_format(void)
+{
+	static const struct {
+		uint64_t bytes;
+		const char *want;
+	} cases[] = {
+		{ 0, "0" }, { 512, "512" }, { 1023, "1023" }, { 1024, "1K" },
+		{ 1536, "1.5K" }, { 4095, "4095" }, { 3ULL << 29, "1.5G" },
+		{ 1280ULL << 20, "1.25G" }, { (1ULL << 30) + (1ULL << 20), "1025M" },
+		{ 1400000000ULL, "1367187.5K" }, { 5ULL << 40, "5T" },
+		{ (1ULL << 30) + 512, "1048576.5K" }, { UINT64_MAX, "18446744073709551615" },
+		{ 15ULL << 60, "15E" },
+	};
+	char buf[64];
+	uint64_t back;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		azb_cli_fmt_size(cases[i].bytes, buf, sizeof(buf));
+		CHECK(!strcmp(buf, cases[i].want), "%llu bytes printed '%s', want '%s'",
+		      (unsigned long long)cases[i].bytes, buf, cases[i].want);
+		CHECK(!azb_parse_size(buf, &back) && back == cases[i].bytes,
+		      "'%s' reads back as %llu, not %llu", buf,
+		      (unsigned long long)back, (unsigned long long)cases[i].bytes);
+	}
+	/* Every multiple of 512 up to 64M prints and reads back exactly. */
+	for (back = 0, i = 0; i < (64u << 20) / 512; i += 97) {
+		uint64_t b = (uint64_t)i * 512, r = 0;
+
+		azb_cli_fmt_size(b, buf, sizeof(buf));
+		if (azb_parse_size(buf, &r) || r != b) {
+			FAIL("%llu printed '%s' reads back as %llu",
+			     (unsigned long long)b, buf, (unsigned long long)r);
+			break;
+		}
+	}
 }
 
 static void test_dev_ids(void)
@@ -337,6 +394,7 @@ static void test_declared_opts(void)
 int main(void)
 {
 	test_sizes();
+	test_size_format();
 	test_dev_ids();
 	test_engine_opts();
 	test_declared_opts();
