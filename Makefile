@@ -25,17 +25,27 @@ override CPPFLAGS += -Iinclude -Iinclude/uapi
 # visible to the runtime and to the white-box unit tests only; engines and
 # tools see azbuse.h (and their own directory's headers) and nothing else.
 RUNTIME_INC := -Iruntime
-override LDLIBS += -pthread -luring -lhwloc -lnuma -lnbd -lrbd -lrados
+override LDLIBS += -pthread -luring -lhwloc -lnuma
 # The programs built here link jemalloc, ahead of the C library, so that it
 # is their one malloc (and C++ operator new) and the runtime takes its
 # per-poller arenas from it; libazbuse itself does not (runtime/alloc.c).
 # --no-as-needed: nothing calls it by name, and it must still be loaded.
 JEMALLOC := -Wl,--push-state,--no-as-needed -ljemalloc -Wl,--pop-state
+# Programs that link the runtime statically export its functions, so that
+# an engine plugin they load binds to their copy (runtime/plugin.c).
+EXPORT_AZB := -Wl,--export-dynamic-symbol='azb_*'
 B	:= build
 
 KVER	?= $(shell uname -r)
 
-LIB_SRC	:= $(wildcard runtime/*.c) $(wildcard engines/*.c)
+# Engines that need an outside library are plugins, NAME.so, with the
+# libraries they need; the rest is libazbuse.
+PLUGIN_NAMES := nbd rbd
+PLUGIN_LIBS_nbd := -lnbd
+PLUGIN_LIBS_rbd := -lrbd -lrados
+PLUGINS	:= $(patsubst %,$(B)/lib/azbuse/engines/%.so,$(PLUGIN_NAMES))
+LIB_SRC	:= $(wildcard runtime/*.c) \
+	   $(filter-out $(patsubst %,engines/%.c,$(PLUGIN_NAMES)),$(wildcard engines/*.c))
 LIB_OBJ	:= $(patsubst %.c,$(B)/%.o,$(LIB_SRC))
 HDRS	:= $(wildcard include/*.h include/uapi/linux/*.h runtime/*.h engines/*.h tools/*.h tests/unit/*.h)
 TOOL_COMMON := $(patsubst %.c,$(B)/%.o,$(filter-out tools/azbusectl.c tools/azbuse-run.c,$(wildcard tools/*.c)))
@@ -47,13 +57,15 @@ VERSION	:= $(shell sed -n 's/^\#define AZB_VERSION[[:space:]]*"\(.*\)"/\1/p' inc
 SONAME	:= libazbuse.so.0
 SOFILE	:= libazbuse.so.$(VERSION)
 
-.PHONY: all lib tools unit vmtools perf kublk module modules test demo bench deps clean
+.PHONY: all lib plugins tools unit vmtools perf kublk module modules test demo bench deps clean
 # Keep objects: the chained pattern rules would otherwise delete them.
 .SECONDARY:
-all: lib tools unit vmtools examples module
+all: lib plugins tools unit vmtools examples module
 
 lib: $(B)/lib/libazbuse.a $(B)/lib/$(SOFILE)
-tools: $(TOOLS)
+plugins: $(PLUGINS)
+# The tools serve every engine, plugins included.
+tools: $(TOOLS) $(PLUGINS)
 unit: tools $(UNIT) $(B)/perf/azb-native-bench
 # Programs the guest tests run (not host tests).
 vmtools: $(B)/tests/azb-hostile
@@ -95,6 +107,9 @@ $(B)/%.o: %.c $(HDRS)
 	$(CC) $(CPPFLAGS) $(DIR_INC) $(CFLAGS) -c -o $@ $<
 
 $(B)/runtime/%.o $(B)/tests/unit/%.o: DIR_INC := $(RUNTIME_INC)
+# Debian's library directory, where azbuse-run's package puts the plugins.
+$(B)/runtime/plugin.o: DIR_INC += -DAZB_MULTIARCH='"$(shell $(CC) -print-multiarch)"'
+
 
 $(B)/lib/libazbuse.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -108,14 +123,25 @@ $(B)/lib/$(SOFILE): $(LIB_OBJ) runtime/libazbuse.map
 	ln -sf $(SOFILE) $(B)/lib/$(SONAME)
 	ln -sf $(SONAME) $(B)/lib/libazbuse.so
 
+# A plugin needs libazbuse.so (found beside it, two directories up, or on
+# the system) and its own library; --no-undefined: nothing left to chance.
+$(B)/lib/azbuse/engines/%.so: $(B)/engines/%.o $(B)/lib/$(SOFILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,--no-undefined -o $@ $< \
+		-L$(B)/lib -lazbuse $(PLUGIN_LIBS_$*) -Wl,-rpath,'$$ORIGIN/../..'
+
 # Tools and tests link the static library: nothing to install to run them.
 $(B)/bin/%: $(B)/tools/%.o $(TOOL_COMMON) $(B)/lib/libazbuse.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(JEMALLOC) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(EXPORT_AZB) -o $@ $^ $(JEMALLOC) $(LDLIBS)
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_HELPERS) $(TOOL_COMMON) $(B)/lib/libazbuse.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(JEMALLOC) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(EXPORT_AZB) -o $@ $^ $(JEMALLOC) $(LDLIBS)
+
+# The engine tests load their plugin and check it with its library too.
+$(B)/tests/test_engine_nbd: LDLIBS += $(PLUGIN_LIBS_nbd)
+$(B)/tests/test_engine_rbd: LDLIBS += $(PLUGIN_LIBS_rbd)
 
 # test_alloc once more without jemalloc: a program as libazbuse.pc builds it.
 $(B)/tests/test_alloc_libc: tests/unit/test_alloc.c $(B)/lib/libazbuse.a $(HDRS)

@@ -150,6 +150,8 @@ static struct nbd_handle *azb_nbd_connect(const char *uri, const char *who)
 	return h;
 }
 
+static const struct azb_engine_ops azb_engine_nbd;
+
 static const struct azb_engine_opt azb_nbd_opts[] = {
 	{
 		.key = "reconnect", .kind = AZB_EOPT_UINT, .arg = "SECONDS",
@@ -653,7 +655,7 @@ static void azb_nbd_wait(struct azb_engine_queue *q, unsigned int timeout_us)
 	azb_nbd_progress(nq, q->wake_fd, ms);
 }
 
-const struct azb_engine_ops azb_engine_nbd = {
+static const struct azb_engine_ops azb_engine_nbd = {
 	.name		= "nbd",
 	.help		= "an NBD server, by nbd:// or nbd+unix:// URI",
 	.version	= AZB_ENGINE_OPS_VERSION,
@@ -668,3 +670,6 @@ const struct azb_engine_ops azb_engine_nbd = {
 	.reap		= azb_nbd_reap,
 	.wait		= azb_nbd_wait,
 };
+
+/* A plugin (runtime/plugin.c): libazbuse itself does not link libnbd. */
+AZB_ENGINE_PLUGIN(azb_engine_nbd, NULL);

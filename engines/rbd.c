@@ -148,6 +148,8 @@ enum {
 	AZB_RBD_OPT_OP_TIMEOUT, AZB_RBD_OPT_HANDLES,
 };
 
+static const struct azb_engine_ops azb_engine_rbd;
+
 static const struct azb_engine_opt azb_rbd_opts[] = {
 	[AZB_RBD_OPT_CONF] = {
 		.key = "conf", .kind = AZB_EOPT_TEXT, .arg = "PATH",
@@ -848,7 +850,7 @@ static void azb_rbd_wait(struct azb_engine_queue *q, unsigned int timeout_us)
 	atomic_store(&rq->sleeping, false);
 }
 
-const struct azb_engine_ops azb_engine_rbd = {
+static const struct azb_engine_ops azb_engine_rbd = {
 	.name		= "rbd",
 	.help		= "a Ceph RBD image, [POOL/[NAMESPACE/]]IMAGE[@SNAP] (librbd)",
 	.version	= AZB_ENGINE_OPS_VERSION,
@@ -863,3 +865,6 @@ const struct azb_engine_ops azb_engine_rbd = {
 	.reap		= azb_rbd_reap,
 	.wait		= azb_rbd_wait,
 };
+
+/* A plugin (runtime/plugin.c): libazbuse itself does not link librbd. */
+AZB_ENGINE_PLUGIN(azb_engine_rbd, NULL);

@@ -393,9 +393,46 @@ void azb_io_complete(struct azb_engine_queue *q, struct azb_io *io, int res);
  */
 int azb_engine_resize(struct azb_engine *e, uint64_t dev_bytes);
 
-/* The built-in engines (engines/engines.c). */
+/*
+ * Engines: the built-in ones (null, mem, odirect, stripe: nothing beyond
+ * what libazbuse needs) and plugins, shared objects NAME.so that an engine
+ * needing an outside library (nbd: libnbd, rbd: librbd) is built as, so
+ * that neither libazbuse nor a program that embeds it loads those.  A
+ * plugin is looked for in each directory of $AZBUSE_ENGINE_PATH (':'-
+ * separated), then in azbuse/engines beside the libazbuse.so in use, then
+ * in ../lib/azbuse/engines from the program's own directory (so a tool
+ * run from the build tree finds the plugins built with it).
+ *
+ * A plugin defines AZB_ENGINE_PLUGIN(its ops[, init]): the runtime checks
+ * its ABI and ops version and the engine's name against the file's, and
+ * calls init (optional: 0, or -errno after logging why) once at load.
+ */
+#define AZB_ENGINE_PLUGIN_ABI	1
+struct azb_engine_plugin {
+	unsigned int			abi;	/* AZB_ENGINE_PLUGIN_ABI */
+	const struct azb_engine_ops	*ops;
+	int				(*init)(void);
+};
+#define AZB_ENGINE_PLUGIN(ops_, init_) \
+	__attribute__((visibility("default"))) \
+	const struct azb_engine_plugin azb_engine_plugin = { \
+		AZB_ENGINE_PLUGIN_ABI, &(ops_), (init_) }
+
+/*
+ * The engine NAME, built in or loaded from its plugin: 0 and *ops, -ENOENT
+ * if there is none by that name, or another -errno after one line through
+ * azb_log() saying why the plugin could not be used (not loadable, not a
+ * plugin, another ABI, its init failed).  A loaded plugin stays loaded.
+ */
+int azb_engine_load(const char *name, const struct azb_engine_ops **ops);
+/* azb_engine_load(), NULL for any failure. */
 const struct azb_engine_ops *azb_engine_find(const char *name);
-const struct azb_engine_ops *const *azb_engine_list(void); /* NULL-ended */
+/*
+ * The built-in engines and the plugins loaded so far, NULL-ended; after
+ * azb_engine_load_all(), every plugin found (for a listing).
+ */
+const struct azb_engine_ops *const *azb_engine_list(void);
+void azb_engine_load_all(void);
 
 /* ---- server ------------------------------------------------------------ */
 

@@ -91,6 +91,8 @@ install: lib tools man dkms-tree $(GEN)/libazbuse.pc $(GEN)/azbuse@.service $(GE
 	ln -sf $(SOFILE) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libazbuse.so
 	$(INSTALL) -m 0644 $(B)/lib/libazbuse.a $(DESTDIR)$(LIBDIR)/
+	$(INSTALL) -d $(DESTDIR)$(LIBDIR)/azbuse/engines
+	$(INSTALL) -m 0644 $(PLUGINS) $(DESTDIR)$(LIBDIR)/azbuse/engines/
 	$(INSTALL) -m 0644 include/azbuse.h $(DESTDIR)$(INCLUDEDIR)/
 	$(INSTALL) -m 0644 include/uapi/linux/azbuse.h $(DESTDIR)$(INCLUDEDIR)/linux/
 	$(INSTALL) -m 0644 $(GEN)/libazbuse.pc $(DESTDIR)$(PKGCONFIGDIR)/
@@ -117,6 +119,8 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(TOOLS)))
 	rm -f $(DESTDIR)$(LIBEXECDIR)/azbuse/azbuse-service
 	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,$(SOFILE) $(SONAME) libazbuse.so libazbuse.a)
+	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/azbuse/engines/,$(notdir $(PLUGINS)))
+	-rmdir $(DESTDIR)$(LIBDIR)/azbuse/engines $(DESTDIR)$(LIBDIR)/azbuse 2>/dev/null
 	rm -f $(DESTDIR)$(INCLUDEDIR)/azbuse.h $(DESTDIR)$(INCLUDEDIR)/linux/azbuse.h
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/libazbuse.pc
 	rm -f $(foreach m,$(MAN_SRC),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))

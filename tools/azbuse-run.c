@@ -175,6 +175,9 @@ static void azb_usage(void)
 {
 	const struct azb_engine_ops *const *e;
 
+	/* Every plugin found, for the list below. */
+	azb_engine_load_all();
+
 	printf("Usage: %s [options] [TARGET]\n"
 	       "Serve an azbuse block device from this process until SIGINT, SIGTERM or\n"
 	       "SIGHUP; prints the device path (/dev/azbuseN) once it serves I/O.\n\n"
@@ -397,6 +400,79 @@ static void azb_engine_flags_apply(const struct azb_engine_ops *eng,
 		azb_cli_try_help(AZB_PROG);
 }
 
+/*
+ * The engine the command line names (the last -e), read before the options
+ * are parsed: a plugin engine's long options are only known once it is
+ * loaded.  NULL if none is named.
+ */
+static const char *azb_engine_arg(int argc, char **argv)
+{
+	const char *name = NULL, *a;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		a = argv[i];
+		if (!strcmp(a, "--"))
+			break;
+		if ((!strcmp(a, "-e") || !strcmp(a, "--engine")) && i + 1 < argc)
+			name = argv[++i];
+		else if (!strncmp(a, "--engine=", 9))
+			name = a + 9;
+		else if (!strncmp(a, "-e", 2) && a[2])
+			name = a + 2;
+	}
+	return name;
+}
+
+/*
+ * Finds engine name, loading its plugin if it is one; exits 1 with one
+ * line if there is none or its plugin is unusable (the library said why).
+ */
+static const struct azb_engine_ops *azb_engine_get(const char *name)
+{
+	const struct azb_engine_ops *eng;
+	int ret = azb_engine_load(name, &eng);
+
+	if (ret == -ENOENT) {
+		fprintf(stderr, "%s: unknown engine '%s': no such built-in engine or plugin (see --help for the list)\n",
+			AZB_PROG, name);
+		exit(AZB_EXIT_FAIL);
+	}
+	if (ret)
+		exit(AZB_EXIT_FAIL);
+	return eng;
+}
+
+/*
+ * An option getopt_long() did not take (opterr is 0, so this says it, as
+ * glibc would): a long option of an engine other than the one chosen is
+ * named as such, its plugin loaded to know.
+ */
+static void azb_bad_option(int c, char **argv, const char *engine)
+{
+	const char *arg = argv[optind - 1];
+	bool is_long = !strncmp(arg, "--", 2);
+	char who[128], flag[64];
+
+	/* For a long option, optopt is its value, not a character. */
+	if (c == ':' && is_long)
+		azb_die_usage(AZB_PROG, "option '%s' requires an argument", arg);
+	if (c == ':')
+		azb_die_usage(AZB_PROG, "option requires an argument -- '%c'", optopt);
+	if (!is_long)
+		azb_die_usage(AZB_PROG, "invalid option -- '%c'", optopt);
+	if (optopt)	/* a known one, given a value it does not take */
+		azb_die_usage(AZB_PROG, "option '%.*s' doesn't allow an argument",
+			      (int)strcspn(arg, "="), arg);
+	snprintf(flag, sizeof(flag), "%.*s", (int)strcspn(arg + 2, "="), arg + 2);
+	azb_engine_load_all();
+	azb_engines_with_flag(flag, who, sizeof(who));
+	if (*who)
+		azb_die_usage(AZB_PROG, "--%s is an option of engine %s, not '%s'",
+			      flag, who, engine);
+	azb_die_usage(AZB_PROG, "unrecognized option '%s'", arg);
+}
+
 /* What the command line asks for. */
 struct azb_run {
 	struct azb_server_opts	o;
@@ -420,9 +496,12 @@ static void azb_parse_args(int argc, char **argv, struct azb_run *r)
 	int c, dev_opt = 0;	/* a device option seen */
 	int log_level = AZB_LOG_NOTICE;
 
+	if (azb_engine_arg(argc, argv))
+		azb_engine_get(azb_engine_arg(argc, argv));
 	azb_build_longopts();
-	while ((c = getopt_long(argc, argv, AZB_CLI_DEV_OPTSTRING "e:o:hv", azb_opts,
-				NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":" AZB_CLI_DEV_OPTSTRING "e:o:hv",
+				azb_opts, NULL)) != -1) {
 		if (azb_cli_dev_opt(AZB_PROG, c, optarg, &o->dev)) {
 			dev_opt = c;
 			continue;
@@ -473,6 +552,10 @@ static void azb_parse_args(int argc, char **argv, struct azb_run *r)
 			printf("%s %s (kernel ABI %d)\n", AZB_PROG,
 			       AZB_VERSION, AZBUSE_ABI_VERSION);
 			exit(AZB_EXIT_OK);
+		case '?':
+		case ':':
+			azb_bad_option(c, argv, engine_name);
+			break;
 		default:
 			if (c < OPT_ENGINE_FLAG || neflags == AZB_MAX_EFLAGS)
 				azb_cli_try_help(AZB_PROG);
@@ -491,10 +574,7 @@ static void azb_parse_args(int argc, char **argv, struct azb_run *r)
 		azb_usage();
 		exit(AZB_EXIT_OK);
 	}
-	eng = azb_engine_find(engine_name);
-	if (!eng)
-		azb_die_usage(AZB_PROG, "unknown engine '%s' (see --help for the list)",
-			      engine_name);
+	eng = azb_engine_get(engine_name);
 	if (help) {
 		azb_engine_usage(eng);
 		exit(AZB_EXIT_OK);

@@ -15,7 +15,7 @@ ver=$(sed -n 's/^#define AZB_VERSION[[:space:]]*"\(.*\)"/\1/p' include/azbuse.h)
 [ -n "$ver" ] || fail "no AZB_VERSION in include/azbuse.h"
 arch=$(dpkg --print-architecture)
 ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
-pkgs=(azbuse-dkms azbuse-tools libazbuse0 libazbuse-dev)
+pkgs=(azbuse-dkms azbuse-tools libazbuse0 libazbuse-dev azbuse-engine-nbd azbuse-engine-rbd)
 tmp=$(mktemp -d)
 installed=0
 cleanup() {
@@ -59,6 +59,17 @@ contains azbuse-tools /usr/sbin/azbusectl /usr/sbin/azbuse-run \
 	/lib/udev/rules.d/60-azbuse.rules /usr/share/man/man8/azbusectl.8.gz \
 	/usr/share/man/man8/azbuse-run.8.gz /usr/share/man/man4/azbuse.4.gz
 contains libazbuse0 /usr/lib/$ma/libazbuse.so.$ver /usr/lib/$ma/libazbuse.so.0
+contains azbuse-engine-nbd /usr/lib/$ma/azbuse/engines/nbd.so
+contains azbuse-engine-rbd /usr/lib/$ma/azbuse/engines/rbd.so
+# libazbuse and the tools no longer need Ceph or libnbd; each plugin does.
+for p in libazbuse0 azbuse-tools; do
+	dpkg-deb --field "build/deb/${p}_${ver}_$arch.deb" Depends | grep -qE 'librbd|librados|libnbd' &&
+		fail "$p depends on Ceph or libnbd: $(dpkg-deb --field "build/deb/${p}_${ver}_$arch.deb" Depends)"
+done
+dpkg-deb --field build/deb/azbuse-engine-rbd_${ver}_$arch.deb Depends | grep -q 'librbd1' ||
+	fail "azbuse-engine-rbd does not depend on librbd1"
+dpkg-deb --field build/deb/azbuse-engine-nbd_${ver}_$arch.deb Depends | grep -q 'libnbd0' ||
+	fail "azbuse-engine-nbd does not depend on libnbd0"
 contains libazbuse-dev /usr/include/azbuse.h /usr/include/linux/azbuse.h \
 	/usr/lib/$ma/libazbuse.a /usr/lib/$ma/libazbuse.so \
 	/usr/lib/$ma/pkgconfig/libazbuse.pc /usr/share/man/man3/libazbuse.3.gz \
@@ -93,6 +104,12 @@ for p in "${pkgs[@]}"; do
 done
 /usr/sbin/azbusectl --version | grep -q " $ver " || fail "azbusectl --version"
 /usr/sbin/azbuse-run --help >/dev/null || fail "azbuse-run --help"
+# The packaged azbuse-run finds the packaged plugins.
+help=$(/usr/sbin/azbuse-run --help)
+grep -qE '^  rbd ' <<<"$help" || fail "azbuse-run --help lists no rbd engine (plugin not found)"
+help=$(/usr/sbin/azbuse-run --engine nbd --help)
+grep -q 'reconnect=SECONDS' <<<"$help" ||
+	fail "azbuse-run --engine nbd --help: the nbd plugin is not found"
 [ "$(man -w azbusectl)" = /usr/share/man/man8/azbusectl.8.gz ] || fail "man -w azbusectl: $(man -w azbusectl 2>&1)"
 man -w 4 azbuse >/dev/null && man -w 3 libazbuse >/dev/null && man -w azbuse-run >/dev/null ||
 	fail "man does not find every page"
@@ -123,7 +140,7 @@ echo "  DKMS built and installed azbuse.ko for $nk kernels"
 dpkg --purge "${pkgs[@]}" >"$tmp/dpkg" 2>&1 || fail "dpkg --purge: $(tail -n 20 "$tmp/dpkg")"
 installed=0
 left=$(ls -d /usr/src/azbuse-$ver /var/lib/dkms/azbuse /usr/sbin/azbusectl \
-	/usr/lib/$ma/libazbuse* /lib/modules/*/updates/dkms/azbuse.ko* 2>/dev/null || true)
+	/usr/lib/$ma/libazbuse* /usr/lib/$ma/azbuse /lib/modules/*/updates/dkms/azbuse.ko* 2>/dev/null || true)
 [ -z "$left" ] || fail "dpkg --purge left: $left"
 echo "  dpkg --purge removed the packages, the DKMS module and every file"
 

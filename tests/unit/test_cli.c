@@ -278,7 +278,9 @@ static void test_azbusectl_help(void)
 
 static void test_azbuse_run_usage(void)
 {
-	expect_usage("unknown engine 'bogus'", ARGS(RUN, "--engine", "bogus", "-s", "1G"));
+	expect_fail("unknown engine 'bogus': no such built-in engine or plugin",
+		    ARGS(RUN, "--engine", "bogus", "-s", "1G"));
+	expect_fail("unknown engine '../x'", ARGS(RUN, "-e", "../x", "-s", "1G"));
 	expect_usage("engine 'mem' needs -s SIZE", ARGS(RUN));
 	expect_usage("engine 'null' needs -s SIZE", ARGS(RUN, "-e", "null"));
 	expect_usage("engine 'mem' takes no TARGET, got '/tmp/x'", ARGS(RUN, "-s", "1G", "/tmp/x"));
