@@ -49,15 +49,10 @@ static void azb_je_find(void)
 	/* The handle stays open: the program loaded it, it never unloads. */
 }
 
-static bool azb_have_je(void)
+bool azb_alloc_is_jemalloc(void)
 {
 	pthread_once(&azb_je_once, azb_je_find);
 	return azb_je.mallocx != NULL;
-}
-
-bool azb_alloc_is_jemalloc(void)
-{
-	return azb_have_je();
 }
 
 void *azb_zalloc(size_t bytes)
@@ -65,7 +60,7 @@ void *azb_zalloc(size_t bytes)
 	void *p;
 
 	bytes = bytes ? bytes : 1;
-	if (azb_have_je())
+	if (azb_alloc_is_jemalloc())
 		return azb_je.mallocx(bytes, MALLOCX_ZERO | MALLOCX_ALIGN(AZB_LINE));
 	/* aligned_alloc wants a multiple of the alignment. */
 	bytes = (bytes + AZB_LINE - 1) & ~(size_t)(AZB_LINE - 1);
@@ -79,7 +74,7 @@ void azb_free(void *p)
 {
 	if (!p)
 		return;
-	if (azb_have_je())
+	if (azb_alloc_is_jemalloc())
 		azb_je.dallocx(p, 0);
 	else
 		free(p);
@@ -124,7 +119,7 @@ void azb_alloc_thread_arena(int node)
 	struct azb_arena *a;
 
 	/* The C library's malloc already gives each thread an arena. */
-	if (!azb_have_je())
+	if (!azb_alloc_is_jemalloc())
 		return;
 	pthread_mutex_lock(&azb_arenas_lock);
 	a = azb_arena_get(node);

@@ -37,11 +37,6 @@ bool azb_opt_key_is(const struct azb_opt *o, const char *key)
 	return azb_opt_eq(o->key, o->klen, key);
 }
 
-bool azb_opt_val_is(const struct azb_opt *o, const char *val)
-{
-	return o->val && azb_opt_eq(o->val, o->vlen, val);
-}
-
 bool azb_opt_uint(const struct azb_opt *o, unsigned long max,
 		  unsigned long *v)
 {
@@ -61,6 +56,13 @@ bool azb_opt_uint(const struct azb_opt *o, unsigned long max,
 	return true;
 }
 
+/* What an option's value looks like in a message: "SECONDS", "a|b", "". */
+static const char *azb_opt_value_name(const struct azb_engine_opt *t)
+{
+	return t->kind == AZB_EOPT_FLAG ? "" :
+	       t->kind == AZB_EOPT_CHOICE ? t->choices : t->arg;
+}
+
 /* "key, key=ARG, ..." of an engine's table, for a message. */
 static void azb_opt_known(const struct azb_engine_opt *t, char *buf,
 			  size_t len)
@@ -72,9 +74,7 @@ static void azb_opt_known(const struct azb_engine_opt *t, char *buf,
 		n += (size_t)snprintf(buf + n, len - n, "%s%s%s%s",
 				      n ? ", " : "", t->key,
 				      t->kind == AZB_EOPT_FLAG ? "" : "=",
-				      t->kind == AZB_EOPT_FLAG ? "" :
-				      t->kind == AZB_EOPT_CHOICE ? t->choices :
-				      t->arg);
+				      azb_opt_value_name(t));
 }
 
 /* Index of val among "a|b|c", or -1. */
@@ -130,7 +130,7 @@ int azb_engine_opt_next(const struct azb_engine_ops *ops, const char **params,
 	}
 	if (!o.vlen) {
 		snprintf(why, sizeof(why), "needs a value (%s=%s)", t->key,
-			 t->kind == AZB_EOPT_CHOICE ? t->choices : t->arg);
+			 azb_opt_value_name(t));
 		return azb_opt_bad(ops, &o, why);
 	}
 	switch (t->kind) {

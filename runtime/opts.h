@@ -24,8 +24,6 @@ struct azb_opt {
  */
 bool azb_opt_next(const char **list, struct azb_opt *o);
 bool azb_opt_key_is(const struct azb_opt *o, const char *key);
-/* The value is val (false if there is no value). */
-bool azb_opt_val_is(const struct azb_opt *o, const char *val);
 /* The value as a decimal number 0..max; false if it is anything else. */
 bool azb_opt_uint(const struct azb_opt *o, unsigned long max,
 		  unsigned long *v);

@@ -308,7 +308,7 @@ struct azb_run {
  */
 static void azb_parse_args(int argc, char **argv, struct azb_run *r)
 {
-	const char *engine_name = AZB_DEF_ENGINE;
+	const char *engine_name = AZB_DEF_ENGINE, *named;
 	struct azb_server_opts *o = &r->o;
 	const struct azb_engine_ops *eng;
 	struct azb_eflag_arg eflag[AZB_MAX_EFLAGS];
@@ -317,8 +317,9 @@ static void azb_parse_args(int argc, char **argv, struct azb_run *r)
 	int c, dev_opt = 0;	/* a device option seen */
 	int log_level = AZB_LOG_NOTICE;
 
-	if (azb_engine_arg(argc, argv))
-		azb_engine_get(AZB_PROG, azb_engine_arg(argc, argv));
+	named = azb_engine_arg(argc, argv);
+	if (named)
+		azb_engine_get(AZB_PROG, named);
 	azb_build_longopts();
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":" AZB_CLI_DEV_OPTSTRING "e:o:hv",
