@@ -11,16 +11,17 @@
  * it: libnbd's state machine runs in that poller only, so no thread of
  * libnbd's own hands completions over.
  *
- * Commands read and write the request's arena slot directly.  A completion
- * callback only notes that the command finished (libnbd forbids calling
- * the handle from inside its callbacks); reap() then completes the request
- * or issues its next step, outside libnbd.  Ops and flags:
- *   READ, WRITE    NBD_CMD_READ / WRITE; FUA -> NBD_CMD_FLAG_FUA, or a
- *                  FLUSH after the write completes when the server has no
- *                  FUA; PREFLUSH -> a FLUSH that completes before the write
- *                  is sent (NBD orders nothing between commands in flight)
+ * Commands read and write the request's arena slot directly, one command
+ * per request.  A completion callback only notes that the command finished
+ * (libnbd forbids calling the handle from inside its callbacks); reap()
+ * then completes the request, outside libnbd.  Ops and flags:
+ *   READ, WRITE    NBD_CMD_READ / WRITE; FUA -> NBD_CMD_FLAG_FUA, or, when
+ *                  the server has no FUA, a FLUSH after the write completes;
+ *                  PREFLUSH -> a FLUSH that completes before the write is
+ *                  sent (NBD orders nothing between commands in flight);
+ *                  those FLUSHes are the runtime's (engine->emulate)
  *   FLUSH          NBD_CMD_FLUSH (a server without it has no cache to
- *                  flush: success)
+ *                  flush: success, and no flag asks for one)
  *   DISCARD        NBD_CMD_TRIM, offered only if the server has it
  *   WRITE_ZEROES   NBD_CMD_WRITE_ZEROES, NOUNMAP -> NBD_CMD_FLAG_NO_HOLE,
  *                  offered only if the server has it
@@ -30,9 +31,8 @@
  * backoff from 100 ms to 5 s) and holds its requests, those that were in
  * flight and those that arrive, for up to reconnect=SECONDS (default 30,
  * the device's default I/O timeout; 0: fail at once).  After a reconnect
- * each held request is sent again from the step that did not complete (a
- * write may reach the server twice, as any retried write).  A request held
- * longer fails with EIO.
+ * each held command is sent again (a write may reach the server twice, as
+ * any retried write).  A request held longer fails with EIO.
  *
  * A FLUSH covers only the writes of its own connection unless the server
  * says otherwise (multi-conn), so a writable export without multi-conn is
@@ -46,7 +46,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "engines.h"
 
@@ -69,20 +68,12 @@ struct azb_nbd {
 	bool		multi_conn;
 };
 
-/* Steps of one request, in order; each is one NBD command or none. */
-enum azb_nbd_step {
-	AZB_NBD_PREFLUSH,
-	AZB_NBD_MAIN,
-	AZB_NBD_POSTFLUSH,
-	AZB_NBD_DONE,
-};
-
 /* Per-request state, in the request's engine space. */
 struct azb_nbd_io {
 	struct azb_io		*io;
 	struct azb_nbd_queue	*nq;
-	uint8_t			step;	/* enum azb_nbd_step in flight */
-	int			err;	/* first error, -errno */
+	bool			sent;	/* its command is (or was) in flight */
+	int			err;	/* the command's error, -errno */
 	uint64_t		held_since;	/* ns; 0: never held */
 };
 
@@ -243,6 +234,10 @@ static int azb_nbd_open(struct azb_engine *e, const char *target,
 		e->dev_flags |= AZB_DEV_DISCARD;
 	if (nbd->can_zero)
 		e->dev_flags |= AZB_DEV_WRITE_ZEROES;
+	/* Flags the server cannot take become FLUSHes of the runtime's. */
+	e->emulate = 0;
+	if (nbd->can_flush)
+		e->emulate = AZB_IO_PREFLUSH | (nbd->can_fua ? 0 : AZB_IO_FUA);
 	return 0;
 }
 
@@ -317,7 +312,7 @@ static int azb_nbd_cmd_done(void *user_data, int *error)
 	return 1;	/* libnbd retires the command itself */
 }
 
-/* Issues step c->step; 0, 1 if the step has nothing to do, or -errno. */
+/* Sends the request's command; 0, 1 if it needs none, or -errno. */
 static int azb_nbd_issue(struct azb_nbd_queue *nq, struct azb_nbd_io *c)
 {
 	const struct azb_nbd *nbd = nq->nbd;
@@ -325,58 +320,39 @@ static int azb_nbd_issue(struct azb_nbd_queue *nq, struct azb_nbd_io *c)
 	nbd_completion_callback cb = {
 		.callback = azb_nbd_cmd_done, .user_data = c,
 	};
-	bool fua = io->flags & AZB_IO_FUA;
-	uint32_t flags = fua && nbd->can_fua ? LIBNBD_CMD_FLAG_FUA : 0;
+	/* Without FUA or FLUSH the server has no cache: nothing to ask for. */
+	uint32_t flags = (io->flags & AZB_IO_FUA) && nbd->can_fua ?
+			 LIBNBD_CMD_FLAG_FUA : 0;
 	int64_t cookie;
 
-	switch (c->step) {
-	case AZB_NBD_PREFLUSH:
-		if (!(io->flags & AZB_IO_PREFLUSH) || !nbd->can_flush)
+	switch (io->op) {
+	case AZB_OP_READ:
+		cookie = nbd_aio_pread(nq->h, io->buf, io->len, io->offset,
+				       cb, 0);
+		break;
+	case AZB_OP_WRITE:
+		cookie = nbd_aio_pwrite(nq->h, io->buf, io->len, io->offset,
+					cb, flags);
+		break;
+	case AZB_OP_FLUSH:
+		if (!nbd->can_flush)
 			return 1;
 		cookie = nbd_aio_flush(nq->h, cb, 0);
 		break;
-	case AZB_NBD_POSTFLUSH:
-		/* FUA the server could not take with the command itself. */
-		if (!fua || nbd->can_fua || !nbd->can_flush ||
-		    io->op == AZB_OP_READ || io->op == AZB_OP_FLUSH)
-			return 1;
-		cookie = nbd_aio_flush(nq->h, cb, 0);
-		break;
-	case AZB_NBD_MAIN:
-		switch (io->op) {
-		case AZB_OP_READ:
-			cookie = nbd_aio_pread(nq->h, io->buf, io->len,
-					       io->offset, cb, 0);
-			break;
-		case AZB_OP_WRITE:
-			cookie = nbd_aio_pwrite(nq->h, io->buf, io->len,
-						io->offset, cb, flags);
-			break;
-		case AZB_OP_FLUSH:
-			if (!nbd->can_flush)
-				return 1;
-			cookie = nbd_aio_flush(nq->h, cb, 0);
-			break;
-		case AZB_OP_DISCARD:
-			if (!nbd->can_trim)
-				return -EOPNOTSUPP;
-			cookie = nbd_aio_trim(nq->h, io->len, io->offset, cb,
-					      flags);
-			break;
-		case AZB_OP_WRITE_ZEROES:
-			if (!nbd->can_zero)
-				return -EOPNOTSUPP;
-			if (io->flags & AZB_IO_NOUNMAP)
-				flags |= LIBNBD_CMD_FLAG_NO_HOLE;
-			cookie = nbd_aio_zero(nq->h, io->len, io->offset, cb,
-					      flags);
-			break;
-		default:
+	case AZB_OP_DISCARD:
+		if (!nbd->can_trim)
 			return -EOPNOTSUPP;
-		}
+		cookie = nbd_aio_trim(nq->h, io->len, io->offset, cb, flags);
+		break;
+	case AZB_OP_WRITE_ZEROES:
+		if (!nbd->can_zero)
+			return -EOPNOTSUPP;
+		if (io->flags & AZB_IO_NOUNMAP)
+			flags |= LIBNBD_CMD_FLAG_NO_HOLE;
+		cookie = nbd_aio_zero(nq->h, io->len, io->offset, cb, flags);
 		break;
 	default:
-		return 1;
+		return -EOPNOTSUPP;
 	}
 	return cookie == -1 ? azb_nbd_errno() : 0;
 }
@@ -413,6 +389,7 @@ static bool azb_nbd_may_hold(struct azb_nbd_queue *nq, struct azb_nbd_io *c)
 static void azb_nbd_hold(struct azb_nbd_queue *nq, struct azb_nbd_io *c)
 {
 	c->err = 0;
+	c->sent = false;
 	if (!c->held_since)
 		c->held_since = azb_nbd_now_ns();
 	/* A request is in flight, done or held, never two of them. */
@@ -420,9 +397,9 @@ static void azb_nbd_hold(struct azb_nbd_queue *nq, struct azb_nbd_io *c)
 }
 
 /*
- * Issues the request's next step that has a command.  Ended: *res is the
- * request's result.  A step that failed with the connection lost is held
- * and issued again once it is back.
+ * Sends the request's command, or takes its result once it came back.
+ * Ended: *res is the request's result.  A command that failed with the
+ * connection lost is held and sent again once it is back.
  */
 static enum azb_nbd_state azb_nbd_advance(struct azb_nbd_queue *nq,
 					  struct azb_nbd_io *c, int *res)
@@ -433,14 +410,13 @@ static enum azb_nbd_state azb_nbd_advance(struct azb_nbd_queue *nq,
 		azb_nbd_hold(nq, c);
 		return AZB_NBD_HELD;
 	}
-	while (!c->err && c->step < AZB_NBD_DONE) {
+	if (!c->sent) {
 		ret = azb_nbd_issue(nq, c);
-		if (!ret)
+		if (!ret) {
+			c->sent = true;
 			return AZB_NBD_IN_FLIGHT;
-		if (ret < 0)
-			c->err = ret;
-		else
-			c->step++;
+		}
+		c->err = ret < 0 ? ret : 0;
 	}
 	if (c->err && azb_nbd_may_hold(nq, c)) {
 		azb_nbd_hold(nq, c);
@@ -458,7 +434,7 @@ static int azb_nbd_queue_io(struct azb_engine_queue *q, struct azb_io *io)
 
 	c->io = io;
 	c->nq = nq;
-	c->step = AZB_NBD_PREFLUSH;
+	c->sent = false;
 	c->err = 0;
 	c->held_since = 0;
 	if (azb_nbd_advance(nq, c, &res) != AZB_NBD_ENDED)
@@ -466,7 +442,7 @@ static int azb_nbd_queue_io(struct azb_engine_queue *q, struct azb_io *io)
 	return res;
 }
 
-/* Moves on every request whose command finished; returns how many ended. */
+/* Ends every request whose command finished; returns how many. */
 static int azb_nbd_finish(struct azb_engine_queue *q, struct azb_nbd_queue *nq)
 {
 	int ended = 0;
@@ -475,9 +451,7 @@ static int azb_nbd_finish(struct azb_engine_queue *q, struct azb_nbd_queue *nq)
 		struct azb_nbd_io *c = nq->done[--nq->nr_done];
 		int res = 0;
 
-		/* A failed step is not done: it may be sent again. */
-		if (!c->err)
-			c->step++;
+		/* A command that failed with the connection may be held. */
 		if (azb_nbd_advance(nq, c, &res) != AZB_NBD_ENDED)
 			continue;
 		azb_io_complete(q, c->io, res);
@@ -487,39 +461,37 @@ static int azb_nbd_finish(struct azb_engine_queue *q, struct azb_nbd_queue *nq)
 }
 
 /*
- * Lets libnbd send and receive what it can, waiting up to timeout_ms for
- * the socket or for wake_fd (-1: none), which it then clears
- * (AZB_ENGINE_F_WAKE_FD).
+ * Lets libnbd send and receive what it can: at once, or with sleep, after
+ * waiting up to timeout_us for the socket or the queue's wake-up.
  */
-static void azb_nbd_progress(struct azb_nbd_queue *nq, int wake_fd,
-			     int timeout_ms)
+static void azb_nbd_progress(struct azb_engine_queue *q,
+			     struct azb_nbd_queue *nq, bool sleep,
+			     unsigned int timeout_us)
 {
-	struct pollfd p[2] = {
-		{ .fd = -1 },
-		{ .fd = wake_fd, .events = POLLIN },
-	};
+	struct pollfd p = { .fd = -1 };
 	unsigned int dir;
-	uint64_t n;
+	int ret;
 
 	if (nq->h) {
 		dir = nbd_aio_get_direction(nq->h);
 		if (dir & LIBNBD_AIO_DIRECTION_READ)
-			p[0].events |= POLLIN;
+			p.events |= POLLIN;
 		if (dir & LIBNBD_AIO_DIRECTION_WRITE)
-			p[0].events |= POLLOUT;
+			p.events |= POLLOUT;
 		/* A dead handle has no fd (-1): poll() skips it. */
-		if (p[0].events)
-			p[0].fd = nbd_aio_get_fd(nq->h);
+		if (p.events)
+			p.fd = nbd_aio_get_fd(nq->h);
 	}
-	if ((p[0].fd < 0 && !timeout_ms) || poll(p, 2, timeout_ms) <= 0)
+	if (sleep)
+		ret = azb_engine_poll(q, &p, 1, timeout_us);
+	else
+		ret = p.fd < 0 ? 0 : poll(&p, 1, 0);
+	if (ret <= 0)
 		return;
-	/* A failed read: another wake-up took it first. */
-	if ((p[1].revents & POLLIN) && read(wake_fd, &n, sizeof(n)) < 0)
-		n = 0;
 	/* Errors end in the dead state, which fails the commands. */
-	if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
+	if (p.revents & (POLLIN | POLLHUP | POLLERR))
 		nbd_aio_notify_read(nq->h);
-	if (p[0].revents & POLLOUT)
+	if (p.revents & POLLOUT)
 		nbd_aio_notify_write(nq->h);
 }
 
@@ -628,7 +600,7 @@ static int azb_nbd_reap(struct azb_engine_queue *q)
 	struct azb_nbd_queue *nq = q->priv;
 	int ended;
 
-	azb_nbd_progress(nq, -1, 0);
+	azb_nbd_progress(q, nq, false, 0);
 	ended = azb_nbd_finish(q, nq);
 	if (nq->down)
 		ended += azb_nbd_reconnect(q, nq);
@@ -638,8 +610,6 @@ static int azb_nbd_reap(struct azb_engine_queue *q)
 static void azb_nbd_wait(struct azb_engine_queue *q, unsigned int timeout_us)
 {
 	struct azb_nbd_queue *nq = q->priv;
-	/* poll() counts milliseconds: round up, never down to a spin. */
-	int ms = (int)((timeout_us + 999) / 1000);
 
 	if (nq->nr_done)
 		return;
@@ -649,10 +619,10 @@ static void azb_nbd_wait(struct azb_engine_queue *q, unsigned int timeout_us)
 
 		if (nq->next_try_ns <= now)
 			return;
-		if ((nq->next_try_ns - now) / 1000000 < (uint64_t)ms)
-			ms = (int)((nq->next_try_ns - now) / 1000000);
+		if ((nq->next_try_ns - now) / 1000 < timeout_us)
+			timeout_us = (unsigned int)((nq->next_try_ns - now) / 1000);
 	}
-	azb_nbd_progress(nq, q->wake_fd, ms);
+	azb_nbd_progress(q, nq, true, timeout_us);
 }
 
 static const struct azb_engine_ops azb_engine_nbd = {

@@ -35,7 +35,8 @@
  *   READ, WRITE    rbd_aio_read / rbd_aio_write2; PREFLUSH -> rbd_aio_flush
  *                  that completes before the write is issued; FUA -> an
  *                  rbd_aio_flush after the write (librbd's write-around or
- *                  writeback cache may ack a write before the OSDs have it)
+ *                  writeback cache may ack a write before the OSDs have it);
+ *                  those flushes are the runtime's (engine->emulate)
  *   FLUSH          rbd_aio_flush
  *   DISCARD        rbd_aio_discard; librbd skips discards smaller than its
  *                  rbd_discard_granularity_bytes (64 KiB by default), so
@@ -86,14 +87,6 @@ struct azb_rbd {
 	atomic_bool	leaked;
 };
 
-/* Steps of one request, in order; each is one librbd call or none. */
-enum azb_rbd_step {
-	AZB_RBD_PREFLUSH,
-	AZB_RBD_MAIN,
-	AZB_RBD_POSTFLUSH,
-	AZB_RBD_DONE,
-};
-
 /*
  * Per-request state, in the queue's own array rather than the runtime's
  * request space: a queue that stops with requests still in the cluster
@@ -103,8 +96,7 @@ struct azb_rbd_io {
 	struct azb_io		*io;
 	struct azb_rbd_queue	*rq;
 	struct azb_rbd_io	*next;	/* on the queue's done list */
-	uint8_t			step;	/* enum azb_rbd_step in flight */
-	int			err;	/* first error, -errno */
+	int			err;	/* the call's error, -errno */
 };
 
 /* One image handle's watch on the image's header. */
@@ -522,6 +514,8 @@ static void azb_rbd_describe(struct azb_engine *e, struct azb_rbd *rbd,
 	else
 		e->dev_flags |= AZB_DEV_DISCARD;
 	e->discard_granularity = azb_rbd_discard_granularity(rbd);
+	/* librbd has no FUA and orders nothing: the runtime's FLUSHes. */
+	e->emulate = AZB_IO_PREFLUSH | AZB_IO_FUA;
 }
 
 static int azb_rbd_open(struct azb_engine *e, const char *target,
@@ -689,8 +683,7 @@ static void azb_rbd_cb(rbd_completion_t comp, void *arg)
 	ssize_t r = rbd_aio_get_return_value(comp);
 
 	rbd_aio_release(comp);
-	if (r < 0 && !c->err)
-		c->err = (int)r;
+	c->err = r < 0 ? (int)r : 0;
 	head = atomic_load_explicit(&rq->done, memory_order_relaxed);
 	do {
 		c->next = head;
@@ -706,60 +699,39 @@ static void azb_rbd_cb(rbd_completion_t comp, void *arg)
 	}
 }
 
-/* Issues step c->step; 0, 1 if the step has nothing to do, or -errno. */
+/* Issues the request's librbd call: 0 (in flight) or -errno. */
 static int azb_rbd_issue(struct azb_rbd_queue *rq, struct azb_rbd_io *c)
 {
 	struct azb_io *io = c->io;
 	rbd_completion_t comp;
 	int ret;
 
-	switch (c->step) {
-	case AZB_RBD_PREFLUSH:
-		if (!(io->flags & AZB_IO_PREFLUSH) || io->op == AZB_OP_FLUSH)
-			return 1;
-		break;
-	case AZB_RBD_POSTFLUSH:
-		if (!(io->flags & AZB_IO_FUA) || io->op == AZB_OP_READ ||
-		    io->op == AZB_OP_FLUSH)
-			return 1;
-		break;
-	case AZB_RBD_MAIN:
-		if (io->op > AZB_OP_WRITE_ZEROES)
-			return -EOPNOTSUPP;
-		break;
-	default:
-		return 1;
-	}
+	if (io->op > AZB_OP_WRITE_ZEROES)
+		return -EOPNOTSUPP;
 	ret = rbd_aio_create_completion(c, azb_rbd_cb, &comp);
 	if (ret < 0)
 		return ret;
 	atomic_fetch_add(&rq->in_cluster, 1);
-	if (c->step != AZB_RBD_MAIN) {
+	switch (io->op) {
+	case AZB_OP_READ:
+		ret = rbd_aio_read(rq->image, io->offset, io->len, io->buf,
+				   comp);
+		break;
+	case AZB_OP_WRITE:
+		ret = rbd_aio_write2(rq->image, io->offset, io->len, io->buf,
+				     comp, 0);
+		break;
+	case AZB_OP_FLUSH:
 		ret = rbd_aio_flush(rq->image, comp);
-	} else {
-		switch (io->op) {
-		case AZB_OP_READ:
-			ret = rbd_aio_read(rq->image, io->offset, io->len,
-					   io->buf, comp);
-			break;
-		case AZB_OP_WRITE:
-			ret = rbd_aio_write2(rq->image, io->offset, io->len,
-					     io->buf, comp, 0);
-			break;
-		case AZB_OP_FLUSH:
-			ret = rbd_aio_flush(rq->image, comp);
-			break;
-		case AZB_OP_DISCARD:
-			ret = rbd_aio_discard(rq->image, io->offset, io->len,
-					      comp);
-			break;
-		case AZB_OP_WRITE_ZEROES:
-			ret = rbd_aio_write_zeroes(rq->image, io->offset,
-				io->len, comp,
-				io->flags & AZB_IO_NOUNMAP ?
-				RBD_WRITE_ZEROES_FLAG_THICK_PROVISION : 0, 0);
-			break;
-		}
+		break;
+	case AZB_OP_DISCARD:
+		ret = rbd_aio_discard(rq->image, io->offset, io->len, comp);
+		break;
+	case AZB_OP_WRITE_ZEROES:
+		ret = rbd_aio_write_zeroes(rq->image, io->offset, io->len, comp,
+			io->flags & AZB_IO_NOUNMAP ?
+			RBD_WRITE_ZEROES_FLAG_THICK_PROVISION : 0, 0);
+		break;
 	}
 	if (ret < 0) {
 		/* Refused at once: no callback comes. */
@@ -770,26 +742,6 @@ static int azb_rbd_issue(struct azb_rbd_queue *rq, struct azb_rbd_io *c)
 	return 0;
 }
 
-/*
- * Issues the request's next step that has a call; 0 if one is in flight,
- * else the request's result (it is over).
- */
-static int azb_rbd_advance(struct azb_rbd_queue *rq, struct azb_rbd_io *c)
-{
-	int ret;
-
-	while (!c->err && c->step < AZB_RBD_DONE) {
-		ret = azb_rbd_issue(rq, c);
-		if (!ret)
-			return 0;
-		if (ret < 0)
-			c->err = ret;
-		else
-			c->step++;
-	}
-	return c->err;
-}
-
 static int azb_rbd_queue_io(struct azb_engine_queue *q, struct azb_io *io)
 {
 	struct azb_rbd_queue *rq = q->priv;
@@ -798,28 +750,23 @@ static int azb_rbd_queue_io(struct azb_engine_queue *q, struct azb_io *io)
 
 	c->io = io;
 	c->rq = rq;
-	c->step = AZB_RBD_PREFLUSH;
 	c->err = 0;
-	ret = azb_rbd_advance(rq, c);
-	return c->step < AZB_RBD_DONE && !ret ? AZB_IO_QUEUED : ret;
+	ret = azb_rbd_issue(rq, c);
+	return ret ? ret : AZB_IO_QUEUED;
 }
 
 static int azb_rbd_reap(struct azb_engine_queue *q)
 {
 	struct azb_rbd_queue *rq = q->priv;
 	struct azb_rbd_io *c, *next;
-	int ended = 0, ret;
+	int ended = 0;
 
 	if (!atomic_load_explicit(&rq->done, memory_order_relaxed))
 		return 0;
 	c = atomic_exchange(&rq->done, NULL);
 	for (; c; c = next) {
 		next = c->next;
-		c->step++;
-		ret = azb_rbd_advance(rq, c);
-		if (c->step < AZB_RBD_DONE && !ret)
-			continue;
-		azb_io_complete(q, c->io, ret);
+		azb_io_complete(q, c->io, c->err);
 		ended++;
 	}
 	return ended;
@@ -828,24 +775,14 @@ static int azb_rbd_reap(struct azb_engine_queue *q)
 static void azb_rbd_wait(struct azb_engine_queue *q, unsigned int timeout_us)
 {
 	struct azb_rbd_queue *rq = q->priv;
-	/* The queue's wake_fd (-1: poll() skips it) wakes us for new requests. */
-	struct pollfd p[2] = {
-		{ .fd = rq->efd, .events = POLLIN },
-		{ .fd = q->wake_fd, .events = POLLIN },
-	};
+	struct pollfd p = { .fd = rq->efd, .events = POLLIN };
 	uint64_t n;
 
 	atomic_store(&rq->sleeping, true);
 	/* A completion pushed before the store above is seen here. */
-	if (!atomic_load(&rq->done) &&
-	    poll(p, 2, (int)((timeout_us + 999) / 1000)) > 0) {
-		/* A failed read: another wake-up took it first. */
-		if ((p[0].revents & POLLIN) && read(rq->efd, &n, sizeof(n)) < 0)
-			n = 0;
-		/* AZB_ENGINE_F_WAKE_FD: the engine clears the queue's wake_fd. */
-		if ((p[1].revents & POLLIN) &&
-		    read(q->wake_fd, &n, sizeof(n)) < 0)
-			n = 0;
+	if (!atomic_load(&rq->done) && azb_engine_poll(q, &p, 1, timeout_us) > 0 &&
+	    (p.revents & POLLIN) && read(rq->efd, &n, sizeof(n)) < 0) {
+		/* Another wake-up took it first. */
 	}
 	atomic_store(&rq->sleeping, false);
 }

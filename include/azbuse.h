@@ -148,9 +148,9 @@ struct azb_io {
 #define AZB_ENGINE_F_NEEDS_TARGET	(1U << 0) /* TARGET argument required */
 #define AZB_ENGINE_F_NO_TARGET		(1U << 1) /* TARGET argument refused */
 /*
- * wait() also returns when the queue's wake_fd is readable (it polls it
- * with its own fds) and then clears it (one 8-byte read).  The runtime then lets wait()
- * sleep long, where otherwise it must look at its SQ every millisecond.
+ * wait() also returns when the queue's wake_fd is readable and then clears
+ * it, as azb_engine_poll() does.  The runtime then lets wait() sleep long,
+ * where otherwise it must look at its SQ every millisecond.
  */
 #define AZB_ENGINE_F_WAKE_FD		(1U << 2)
 
@@ -187,6 +187,19 @@ struct azb_engine {
 	 * (READ_ONLY); the server asks the kernel for those it offers.
 	 */
 	uint64_t	dev_flags;
+	/*
+	 * Request flags the target cannot honour and the runtime emulates
+	 * around the engine, any of:
+	 *   AZB_IO_PREFLUSH  the engine gets a FLUSH first, and the request
+	 *                    itself only once that FLUSH succeeded;
+	 *   AZB_IO_FUA       a WRITE, DISCARD or WRITE_ZEROES that succeeded
+	 *                    is followed by a FLUSH, and completes with it.
+	 * Each step is a request of its own to queue(), on the same tag, one
+	 * after the other, and the engine never sees the flags emulated.  A
+	 * step that fails ends the request with its error.  An engine with
+	 * a write cache it cannot flush has nothing to emulate.
+	 */
+	uint32_t	emulate;
 	/* With DISCARD / WRITE_ZEROES: the target's limits; 0: the kernel's. */
 	uint32_t	max_discard_bytes;
 	uint32_t	discard_granularity;
@@ -380,7 +393,23 @@ void azb_set_log(azb_log_fn fn, void *arg, int max_level);
 void azb_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* For engines: finish a request that queue() returned AZB_IO_QUEUED for. */
+/*
+ * For an engine's wait(): sleeps until one of its n fds (n <= 8) has an
+ * event it asks for, the queue's wake_fd is readable (which it then
+ * clears), or timeout_us passes.  Returns how many of fds have events
+ * (their revents set), 0 (timed out or woken), or -errno.  An fd of -1
+ * is skipped, as poll() does.
+ */
+struct pollfd;
+#define AZB_ENGINE_POLL_MAX	8
+int azb_engine_poll(struct azb_engine_queue *q, struct pollfd *fds,
+		    unsigned int n, unsigned int timeout_us);
+
+/*
+ * For engines: finish a request that queue() returned AZB_IO_QUEUED for.
+ * With emulate set, this may hand the request's next step to queue()
+ * before it returns (then commit() follows once reap() is done).
+ */
 void azb_io_complete(struct azb_engine_queue *q, struct azb_io *io, int res);
 
 /*

@@ -27,12 +27,27 @@ struct azb_queue;
 typedef int (*azb_commit_fn)(struct azb_queue *q, bool wait,
 			     unsigned int wait_ms);
 
+/* Where a request stands in the flush emulation (engine->emulate). */
+enum azb_step {
+	AZB_STEP_NONE = 0,	/* the request itself, nothing after it */
+	AZB_STEP_PREFLUSH,	/* the FLUSH before it */
+	AZB_STEP_MAIN,		/* the request itself, a FLUSH after it */
+	AZB_STEP_POSTFLUSH,	/* the FLUSH after it */
+};
+
 /* Per-request state, preallocated: one per tag. */
 struct azb_slot {
 	struct azb_io	io;
 	uint32_t	gen;
 	bool		busy;	/* with the engine */
+	uint8_t		step;	/* enum azb_step */
+	bool		flush_after;	/* a FLUSH follows the request */
 	uint16_t	redirect_extents; /* written to io.buf by azb_io_redirect*() */
+	/* The request while io holds an emulated FLUSH. */
+	enum azb_op	saved_op;
+	uint32_t	saved_flags;
+	uint32_t	saved_len;
+	uint64_t	saved_offset;
 };
 
 struct azb_queue {
@@ -56,6 +71,10 @@ struct azb_queue {
 	struct azb_engine_queue	eq;
 	const struct azb_engine_ops *ops;
 	unsigned int		engine_inflight;
+	/* AZB_IO_PREFLUSH / AZB_IO_FUA the runtime emulates (engine->emulate). */
+	uint32_t		emulate;
+	/* reap() completed a step and the next went to the engine: commit. */
+	bool			restarted;
 
 	azb_commit_fn		commit;
 	void			*commit_ctx;	/* the transport's own */

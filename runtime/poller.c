@@ -99,6 +99,7 @@ int azb_queue_init(struct azb_queue *q, struct azb_engine *e)
 	q->eq.rt = q;
 	q->eq.wake_fd = q->wake_fd;
 	q->eq.redirect = e->redirect;
+	q->emulate = e->emulate & (AZB_IO_PREFLUSH | AZB_IO_FUA);
 	if (e->ops->queue_init) {
 		ret = e->ops->queue_init(&q->eq);
 		if (ret) {
@@ -207,12 +208,127 @@ static void azb_finish(struct azb_queue *q, struct azb_slot *s, int res)
 	azb_post_cqe(q, io->tag, s->gen, res, flags);
 }
 
+/*
+ * Flush emulation (engine->emulate): the slot's request goes to the engine
+ * as up to three requests in turn, io holding each: a FLUSH, the request
+ * itself without the emulated flags, a FLUSH.  The request is kept in the
+ * slot while io holds a FLUSH.
+ */
+static void azb_step_flush(struct azb_slot *s, enum azb_step step)
+{
+	struct azb_io *io = &s->io;
+
+	s->step = step;
+	s->saved_op = io->op;
+	s->saved_flags = io->flags;
+	s->saved_len = io->len;
+	s->saved_offset = io->offset;
+	io->op = AZB_OP_FLUSH;
+	io->flags = 0;
+	io->len = 0;
+	io->offset = 0;
+}
+
+static void azb_step_restore(struct azb_slot *s)
+{
+	struct azb_io *io = &s->io;
+
+	io->op = s->saved_op;
+	io->flags = s->saved_flags;
+	io->len = s->saved_len;
+	io->offset = s->saved_offset;
+}
+
+/* A FUA on a request that writes nothing (READ, FLUSH) asks for nothing. */
+static bool azb_op_writes(enum azb_op op)
+{
+	return op == AZB_OP_WRITE || op == AZB_OP_DISCARD ||
+	       op == AZB_OP_WRITE_ZEROES;
+}
+
+/* A new request whose flags ask for emulation: its first step. */
+static void azb_step_begin(struct azb_queue *q, struct azb_slot *s)
+{
+	struct azb_io *io = &s->io;
+	uint32_t want = io->flags & q->emulate;
+	bool post = (want & AZB_IO_FUA) && azb_op_writes(io->op);
+
+	io->flags &= ~q->emulate;
+	s->flush_after = post;
+	/* A FLUSH with PREFLUSH is one flush. */
+	if ((want & AZB_IO_PREFLUSH) && io->op != AZB_OP_FLUSH)
+		azb_step_flush(s, AZB_STEP_PREFLUSH);
+	else
+		s->step = post ? AZB_STEP_MAIN : AZB_STEP_NONE;
+}
+
+/*
+ * The step in io ended with res: true if the next one is now in io for the
+ * engine, false if the request is over with res (io holds it again).
+ */
+static bool azb_step_next(struct azb_slot *s, int *res)
+{
+	switch (s->step) {
+	case AZB_STEP_PREFLUSH:
+		azb_step_restore(s);
+		s->step = *res >= 0 && s->flush_after ? AZB_STEP_MAIN :
+			  AZB_STEP_NONE;
+		return *res >= 0;
+	case AZB_STEP_MAIN:
+		s->step = AZB_STEP_NONE;
+		/* A redirect's data moves after its CQE, written O_DSYNC. */
+		if (*res < 0 || *res == AZB_IO_REDIRECTED)
+			return false;
+		azb_step_flush(s, AZB_STEP_POSTFLUSH);
+		return true;
+	case AZB_STEP_POSTFLUSH:
+		azb_step_restore(s);
+		s->step = AZB_STEP_NONE;
+		if (*res > 0)
+			*res = 0;
+		return false;
+	default:
+		return false;
+	}
+}
+
+/* Hands the slot's request to the engine: in flight, or finished. */
+static void azb_engine_start(struct azb_queue *q, struct azb_slot *s)
+{
+	int ret;
+
+	do {
+		ret = q->ops->queue(&q->eq, &s->io);
+		if (ret == AZB_IO_QUEUED) {
+			q->engine_inflight++;
+			return;
+		}
+	} while (s->step && azb_step_next(s, &ret));
+	azb_finish(q, s, ret);
+}
+
 void azb_io_complete(struct azb_engine_queue *eq, struct azb_io *io, int res)
 {
 	struct azb_queue *q = eq->rt;
+	struct azb_slot *s = (struct azb_slot *)io;
 
 	q->engine_inflight--;
-	azb_finish(q, (struct azb_slot *)io, res);
+	if (s->step && azb_step_next(s, &res)) {
+		azb_engine_start(q, s);
+		q->restarted = true;
+		return;
+	}
+	azb_finish(q, s, res);
+}
+
+/* Pushes the steps azb_io_complete() started from inside reap(). */
+static void azb_commit_restarted(struct azb_queue *q)
+{
+	if (q->restarted) {
+		q->restarted = false;
+		if (q->engine_inflight && q->ops->commit)
+			q->ops->commit(&q->eq);
+	}
 }
 
 /* Checks one SQE; on success fills the slot's request.  0 or -errno. */
@@ -311,11 +427,11 @@ static unsigned int azb_take(struct azb_queue *q)
 		}
 		azb_count(q, &s->io);
 		s->busy = true;
-		ret = q->ops->queue(&q->eq, &s->io);
-		if (ret == AZB_IO_QUEUED)
-			q->engine_inflight++;
+		if (s->io.flags & q->emulate)
+			azb_step_begin(q, s);
 		else
-			azb_finish(q, s, ret);
+			s->step = AZB_STEP_NONE;
+		azb_engine_start(q, s);
 	}
 	if (n) {
 		q->sq_head += n;
@@ -331,8 +447,10 @@ int azb_queue_poll_once(struct azb_queue *q)
 	unsigned int took = azb_take(q);
 	int reaped = 0;
 
-	if (q->engine_inflight && q->ops->reap)
+	if (q->engine_inflight && q->ops->reap) {
 		reaped = q->ops->reap(&q->eq);
+		azb_commit_restarted(q);
+	}
 	return took + (reaped > 0 ? reaped : 0);
 }
 
@@ -346,6 +464,7 @@ void azb_queue_drain(struct azb_queue *q)
 	while (q->engine_inflight && q->ops->reap && !q->dead) {
 		if (q->ops->reap(&q->eq) <= 0)
 			azb_cpu_relax();
+		azb_commit_restarted(q);
 		if (q->cq_unpublished)
 			azb_queue_commit(q, false);
 	}

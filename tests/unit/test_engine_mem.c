@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <azbuse.h>
+#include "ring_emul.h"
 #include "check.h"
 
 #define CHUNK		(64ULL << 10)	/* the engine's allocation unit */
@@ -35,10 +35,7 @@ static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
 
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return azb_emul_rnd(&rng_state);
 }
 
 static int disk_open(struct disk *d, uint64_t bytes, bool ro)

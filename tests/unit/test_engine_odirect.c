@@ -36,10 +36,7 @@ static uint64_t rng = 0x2545f4914f6cdd1dULL;
 
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return azb_emul_rnd(&rng);
 }
 
 /* A queue served by the real poller thread, as the server runs one. */

@@ -49,14 +49,6 @@ static int rig_init(struct azb_emul_rig *r, const struct azb_engine_ops *ops,
 	return azb_emul_rig_init(r, ops, mode, 20, DEPTH, MAX_IO, DEV);
 }
 
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 static void test_integrity(enum azb_poll_mode mode)
 {
 	static unsigned char ref[DEV];
@@ -75,11 +67,11 @@ static void test_integrity(enum azb_poll_mode mode)
 			unsigned char *slot = azb_emul_slot(&r.em, t);
 			uint32_t i;
 
-			len[t] = (1 + rnd(&seed) % (MAX_IO / 512)) * 512;
+			len[t] = (1 + azb_emul_rnd(&seed) % (MAX_IO / 512)) * 512;
 			sect[t] = (t * (DEV / DEPTH) +
-				   rnd(&seed) % (DEV / DEPTH - MAX_IO)) / 512;
+				   azb_emul_rnd(&seed) % (DEV / DEPTH - MAX_IO)) / 512;
 			for (i = 0; i < len[t]; i++)
-				slot[i] = (unsigned char)rnd(&seed);
+				slot[i] = (unsigned char)azb_emul_rnd(&seed);
 			memcpy(ref + sect[t] * 512, slot, len[t]);
 			azb_emul_submit(&r.em, t, AZBUSE_OP_WRITE, 0, sect[t],
 					len[t]);

@@ -51,13 +51,7 @@ static int hold_reap(struct azb_engine_queue *q)
 /* Sleeps on the wake_fd only, as an engine whose own fds stay quiet. */
 static void hold_wait(struct azb_engine_queue *q, unsigned int timeout_us)
 {
-	struct pollfd p = { .fd = q->wake_fd, .events = POLLIN };
-	uint64_t n;
-
-	if (poll(&p, q->wake_fd >= 0 ? 1 : 0,
-		 (int)((timeout_us + 999) / 1000)) > 0 &&
-	    read(q->wake_fd, &n, sizeof(n)) < 0)
-		n = 0;
+	azb_engine_poll(q, NULL, 0, timeout_us);
 }
 
 static const struct azb_engine_ops hold_ops = {
