@@ -57,10 +57,10 @@ VERSION	:= $(shell sed -n 's/^\#define AZB_VERSION[[:space:]]*"\(.*\)"/\1/p' inc
 SONAME	:= libazbuse.so.0
 SOFILE	:= libazbuse.so.$(VERSION)
 
-.PHONY: all lib plugins tools unit vmtools perf kublk module modules test demo bench deps clean
+.PHONY: all lib plugins tools unit vmtools perf kublk module modules test demo bench deps clean rust
 # Keep objects: the chained pattern rules would otherwise delete them.
 .SECONDARY:
-all: lib plugins tools unit vmtools examples module
+all: lib plugins tools unit vmtools examples module rust
 
 lib: $(B)/lib/libazbuse.a $(B)/lib/$(SOFILE)
 plugins: $(PLUGINS)
@@ -101,6 +101,24 @@ $(B)/perf/azb-ublk-null: perf/peers/ublk-null.c $(B)/perf/include/linux/ublk_cmd
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -I$(B)/perf/include -Itools $(CFLAGS) $(LDFLAGS) -o $@ $< \
 		$(TOOL_COMMON) $(B)/lib/libazbuse.a $(JEMALLOC) $(LDLIBS)
+
+# The Rust binding (bindings/rust): the crate, its examples, and the
+# rustnull example as an engine plugin in build/rust/engines (kept out of
+# the installed plugin directory).  Debian's cargo (cargo-web, ci/deps.sh)
+# first; without cargo the binding is not built and its tests skip.
+CARGO	?= $(firstword $(wildcard /usr/bin/cargo) $(shell command -v cargo 2>/dev/null))
+RUST_SRC := $(shell find bindings/rust -name '*.rs' -not -path '*/target/*') bindings/rust/Cargo.toml
+# Where the crate finds libazbuse: this tree (build.rs, AZBUSE_*_DIR).
+RUST_ENV := CARGO_TARGET_DIR=$(abspath $(B)/rust) AZBUSE_INCLUDE_DIR=$(abspath include) \
+	AZBUSE_LIB_DIR=$(abspath $(B)/lib)
+rust: $(if $(CARGO),$(B)/rust/engines/rustnull.so,)
+	@[ -n "$(CARGO)" ] || echo "make: no cargo: the Rust binding is not built (bash ci/deps.sh installs cargo-web)"
+
+$(B)/rust/engines/rustnull.so: $(RUST_SRC) $(B)/lib/$(SOFILE) include/azbuse.h
+	$(RUST_ENV) $(CARGO) build --offline --release --examples \
+		--manifest-path bindings/rust/Cargo.toml
+	@mkdir -p $(dir $@)
+	cp $(B)/rust/release/examples/librustnull.so $@
 
 $(B)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)

@@ -38,7 +38,8 @@ pkgs=(build-essential make gcc pkg-config kmod cpio xz-utils zstd
       dkms dpkg-dev groff-base man-db python3 strace
       nbdkit nbd-client gnuplot-nox
       ceph-mon ceph-osd ceph-common librbd-dev librados-dev rbd-nbd
-      python3-rados python3-rbd qemu-utils debootstrap)
+      python3-rados python3-rbd qemu-utils debootstrap
+      rustc-web cargo-web)
 apt-get install -y -q --no-install-recommends "${pkgs[@]}" >/dev/null
 
 # Newest 6.1 kernel from bookworm and newest 6.12 from backports; a kernel
