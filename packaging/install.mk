@@ -2,7 +2,8 @@
 # top-level Makefile, which defines B, VERSION, SOFILE, SONAME and LDLIBS.
 #
 #   make install [PREFIX=/usr/local] [DESTDIR=...]   tools, library, headers,
-#        libazbuse.pc, man pages, DKMS tree, systemd unit, udev rule
+#        libazbuse.pc, man pages, DKMS tree, systemd unit, udev rule, the
+#        Rust crate's source (as Debian's librust-*-dev packages ship one)
 #   make uninstall [PREFIX=...] [DESTDIR=...]        remove exactly that
 #   make deb        Debian packages in build/deb/ (packaging/mkdeb)
 #   make examples   examples/ built through pkg-config against build/
@@ -24,6 +25,7 @@ SYSTEMDUNITDIR	?= $(PREFIX)/lib/systemd/system
 UDEVRULESDIR	?= $(if $(filter /usr,$(PREFIX)),/usr/lib/udev/rules.d,/etc/udev/rules.d)
 DKMSDIR		?= /usr/src
 INSTALL		?= install
+CRATEDIR	?= $(PREFIX)/share/cargo/registry/azbuse-$(VERSION)
 
 MAN_SRC		:= $(wildcard man/*.[348])
 MAN_OUT		:= $(patsubst man/%,$(B)/man/%,$(MAN_SRC))
@@ -33,6 +35,9 @@ DKMS_TREE	:= $(B)/dkms/$(DKMS_NAME)
 # Generated per install: they name the installed paths.
 GEN		:= $(B)/packaging
 EXAMPLE_SRC	:= $(wildcard examples/*.c examples/*.h) examples/Makefile examples/README.md
+# The crate's files, relative to bindings/rust (no Cargo.lock, no target/).
+CRATE_SRC	:= Cargo.toml build.rs README.md \
+	$(patsubst bindings/rust/%,%,$(shell find bindings/rust/src bindings/rust/examples -name '*.rs'))
 
 # Substitutes the @NAME@ placeholders of a packaging template.
 azb_subst = sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@PREFIX@|$(PREFIX)|g' \
@@ -105,6 +110,12 @@ install: lib tools man dkms-tree $(GEN)/libazbuse.pc $(GEN)/azbuse@.service $(GE
 	$(INSTALL) -m 0644 packaging/60-azbuse.rules $(DESTDIR)$(UDEVRULESDIR)/
 	rm -rf $(DESTDIR)$(DKMSDIR)/$(DKMS_NAME)
 	cp -R $(DKMS_TREE) $(DESTDIR)$(DKMSDIR)/
+	rm -rf $(DESTDIR)$(CRATEDIR)
+	for f in $(CRATE_SRC); do \
+		$(INSTALL) -D -m 0644 bindings/rust/$$f $(DESTDIR)$(CRATEDIR)/$$f || exit 1; \
+	done
+	# What Debian's crate packages carry: cargo checks no file of it.
+	printf '{"package":"","files":{}}\n' >$(DESTDIR)$(CRATEDIR)/.cargo-checksum.json
 	@if [ -z "$(DESTDIR)" ]; then \
 		ldconfig; \
 		echo "installed; build the module with: dkms install $(DKMS_NAME:azbuse-%=azbuse/%)"; \
@@ -129,6 +140,8 @@ uninstall:
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/azbuse@.service
 	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-azbuse.rules
 	rm -rf $(DESTDIR)$(DKMSDIR)/$(DKMS_NAME)
+	rm -rf $(DESTDIR)$(CRATEDIR)
+	-rmdir $(DESTDIR)$(PREFIX)/share/cargo/registry $(DESTDIR)$(PREFIX)/share/cargo 2>/dev/null
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/azbuse $(DESTDIR)$(INCLUDEDIR)/linux \
 		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/azbuse 2>/dev/null

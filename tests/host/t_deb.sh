@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make deb: four packages with the right control data and contents, then a
+# make deb: the packages with the right control data and contents, then a
 # real dpkg -i on this machine as a new user would do it: the tools run,
 # man finds the pages, pkg-config finds the library, the packaged example
 # builds against it, DKMS built and installed azbuse.ko for every kernel
@@ -15,7 +15,8 @@ ver=$(sed -n 's/^#define AZB_VERSION[[:space:]]*"\(.*\)"/\1/p' include/azbuse.h)
 [ -n "$ver" ] || fail "no AZB_VERSION in include/azbuse.h"
 arch=$(dpkg --print-architecture)
 ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
-pkgs=(azbuse-dkms azbuse-tools libazbuse0 libazbuse-dev azbuse-engine-nbd azbuse-engine-rbd)
+pkgs=(azbuse-dkms azbuse-tools libazbuse0 libazbuse-dev azbuse-engine-nbd azbuse-engine-rbd
+      librust-azbuse-dev)
 tmp=$(mktemp -d)
 installed=0
 cleanup() {
@@ -32,7 +33,7 @@ make -s deb >"$tmp/log" 2>&1 || fail "make deb: $(tail -n 20 "$tmp/log")"
 debs=()
 for p in "${pkgs[@]}"; do
 	a=$arch
-	[ $p = azbuse-dkms ] && a=all
+	[ $p = azbuse-dkms ] || [ $p = librust-azbuse-dev ] && a=all
 	d=build/deb/${p}_${ver}_$a.deb
 	[ -f "$d" ] || fail "make deb did not build $d"
 	debs+=("$d")
@@ -74,6 +75,10 @@ contains libazbuse-dev /usr/include/azbuse.h /usr/include/linux/azbuse.h \
 	/usr/lib/$ma/libazbuse.a /usr/lib/$ma/libazbuse.so \
 	/usr/lib/$ma/pkgconfig/libazbuse.pc /usr/share/man/man3/libazbuse.3.gz \
 	/usr/share/doc/libazbuse-dev/examples/xmirror.c
+contains librust-azbuse-dev /usr/share/cargo/registry/azbuse-$ver/Cargo.toml \
+	/usr/share/cargo/registry/azbuse-$ver/build.rs /usr/share/cargo/registry/azbuse-$ver/src/lib.rs \
+	/usr/share/cargo/registry/azbuse-$ver/examples/ramdisk.rs \
+	/usr/share/cargo/registry/azbuse-$ver/.cargo-checksum.json
 dpkg-deb --field build/deb/libazbuse0_${ver}_$arch.deb Depends | grep -q 'libc6' ||
 	fail "libazbuse0 does not depend on libc6"
 dpkg-deb --ctrl-tarfile build/deb/libazbuse0_${ver}_$arch.deb | tar -tf - >"$tmp/ctrl"
@@ -120,6 +125,20 @@ libs=$(ldd "$tmp/ex/xmirror")
 echo "$libs" | grep -qE "libazbuse.so.0 => (/usr)?/lib/$ma/libazbuse.so.0" ||
 	fail "the example does not use the packaged library: $libs"
 "$tmp/ex/xmirror" --help >/dev/null || fail "the packaged example does not run"
+# The packaged crate builds against the packaged library (pkg-config),
+# from a copy: cargo writes Cargo.lock beside Cargo.toml.
+cargo=$(command -v /usr/bin/cargo || command -v cargo || true)
+if [ -n "$cargo" ]; then
+	cp -R /usr/share/cargo/registry/azbuse-$ver "$tmp/crate"
+	env -u AZBUSE_INCLUDE_DIR -u AZBUSE_LIB_DIR CARGO_TARGET_DIR="$tmp/target" \
+		"$cargo" build --offline --release --examples --manifest-path "$tmp/crate/Cargo.toml" \
+		>"$tmp/log" 2>&1 || fail "the packaged crate does not build: $(tail -n 20 "$tmp/log")"
+	"$tmp/target/release/examples/ramdisk" --help >/dev/null || fail "the packaged crate's ramdisk does not run"
+	libs=$(ldd "$tmp/target/release/examples/ramdisk")
+	echo "$libs" | grep -qE "libazbuse.so.0 => (/usr)?/lib/$ma/libazbuse.so.0" ||
+		fail "the packaged crate does not use the packaged library: $libs"
+	echo "  the packaged Rust crate builds with cargo against the packaged library"
+fi
 echo "  dpkg -i: tools, man pages, pkg-config and the example work"
 
 nk=0
