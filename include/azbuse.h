@@ -104,6 +104,13 @@ int azb_get_features(struct azb_features *f);
 /* "/dev/azbuseN" and "/dev/azbusecN" for an id; buf of at least 32 bytes. */
 void azb_blk_path(uint32_t dev_id, char *buf, size_t len);
 void azb_chr_path(uint32_t dev_id, char *buf, size_t len);
+/*
+ * The label and serial the serving runtime gave the device (empty when
+ * none serves it): 0, -ENODEV (no such device) or -EOPNOTSUPP (a module
+ * without AZBUSE_FEAT_LABEL).  Either buffer may be NULL.
+ */
+int azb_dev_get_label(uint32_t dev_id, char *label, size_t llen,
+		      char *serial, size_t slen);
 /* Parses "N", "azbuseN" or "/dev/azbuseN"; returns 0 or -EINVAL. */
 int azb_parse_dev_id(const char *s, uint32_t *dev_id);
 
@@ -505,6 +512,15 @@ struct azb_server_opts {
 	 */
 	const char	*cpus;
 	enum azb_pin	pin;		/* AZB_PIN_NODE (default) or _QUEUE */
+	/*
+	 * What the device is served from, for `azbusectl list` and udev
+	 * (AZBUSE_FEAT_LABEL; see azb_dev_get_label()).  NULL: the label is
+	 * "ENGINE TARGET" and, with a target, the serial (the name of its
+	 * /dev/disk/by-id/azbuse-SERIAL link) is "ENGINE-TARGET", characters
+	 * other than letters, digits and ._-: made '_'.  "" for no serial.
+	 */
+	const char	*label;
+	const char	*serial;
 };
 
 struct azb_server;

@@ -136,6 +136,14 @@ struct azbk_queue {
 	wait_queue_head_t	wait;
 };
 
+/* What /sys/block/azbuseN/azbuse/state says (sysfs.c). */
+enum azbk_state {
+	AZBK_UNSERVED,
+	AZBK_SERVING,
+	AZBK_RECOVERING,
+	AZBK_REMOVING,
+};
+
 struct azbk_dev {
 	struct device		cdev_dev;	/* refcount: frees the device */
 	struct cdev		cdev;
@@ -179,6 +187,11 @@ struct azbk_dev {
 	struct file __rcu	*files[AZBUSE_MAX_FILES];
 	/* Issues extents that would block the poller (redirect.c). */
 	struct workqueue_struct	*rio_wq;
+
+	/* What sysfs shows (sysfs.c); under lock. */
+	enum azbk_state		last_state;	/* as last told to udev */
+	char			label[AZBUSE_LABEL_LEN];
+	char			serial[AZBUSE_SERIAL_LEN];
 };
 
 /* main.c */
@@ -211,6 +224,11 @@ void azbk_dev_remove_all(void);
 void azbk_dev_fill_info(struct azbk_dev *dev, struct azbuse_dev_info *info);
 void azbk_dev_release_held(struct azbk_dev *dev);
 int azbk_dev_check_params(struct azbuse_dev_info *info);
+
+/* sysfs.c */
+extern const struct attribute_group *azbk_disk_groups[];
+void azbk_dev_state_changed(struct azbk_dev *dev);
+long azbk_ioc_set_label(struct azbk_dev *dev, void __user *argp);
 
 /* queue.c */
 extern const struct blk_mq_ops azbk_mq_ops;

@@ -97,6 +97,9 @@ static int azbk_chr_release(struct inode *inode, struct file *file)
 	azbk_files_take(dev, old_files);
 	dev->opened = false;
 	dev->owner_pid = 0;
+	dev->label[0] = '\0';
+	dev->serial[0] = '\0';
+	azbk_dev_state_changed(dev);
 	mutex_unlock(&dev->lock);
 	/* Requests redirected to them hold their own references. */
 	azbk_files_put(old_files, AZBUSE_MAX_FILES);
@@ -277,6 +280,7 @@ static long azbk_ioc_attach(struct azbk_dev *dev, void __user *argp)
 		cancel_delayed_work(&dev->grace_work);
 		azbk_dev_release_held(dev);
 	}
+	azbk_dev_state_changed(dev);
 	mutex_unlock(&dev->lock);
 	azbk_arena_put(&arena);	/* what attach did not take */
 	return ret;
@@ -369,6 +373,8 @@ static long azbk_chr_ioctl(struct file *file, unsigned int cmd,
 		return azbk_ioc_set_files(dev, argp);
 	case AZBUSE_IOC_SET_SIZE:
 		return azbk_ioc_set_size(dev, argp);
+	case AZBUSE_IOC_SET_LABEL:
+		return azbk_ioc_set_label(dev, argp);
 	case AZBUSE_IOC_GET_INFO:
 		if (copy_from_user(&info, argp, sizeof(info)))
 			return -EFAULT;

@@ -96,7 +96,8 @@ static long azbk_ctl_features(void __user *argp)
 		     AZBUSE_FEAT_DISCARD | AZBUSE_FEAT_WRITE_ZEROES |
 		     AZBUSE_FEAT_QUEUE_CPUS | AZBUSE_FEAT_RESIZE |
 		     AZBUSE_FEAT_WAKE_FD | AZBUSE_FEAT_ORPHAN_SLOTS |
-		     AZBUSE_FEAT_REDIRECT | AZBUSE_FEAT_POLL_QUEUES;
+		     AZBUSE_FEAT_REDIRECT | AZBUSE_FEAT_POLL_QUEUES |
+		     AZBUSE_FEAT_LABEL;
 	f.max_queues = azbk_max_queues();
 	f.max_depth = AZBUSE_MAX_DEPTH;
 	f.max_io_bytes = AZBUSE_MAX_IO_BYTES;

@@ -194,6 +194,7 @@ static void azbk_dev_grace_expired(struct work_struct *work)
 			azbk_dev_release_held(dev);
 		}
 	}
+	azbk_dev_state_changed(dev);
 	mutex_unlock(&dev->lock);
 }
 
@@ -408,7 +409,8 @@ int azbk_dev_add(struct azbuse_dev_info *info)
 	 * usual BLKRRPART (partprobe, blockdev --rereadpt) works.
 	 */
 	set_bit(GD_SUPPRESS_PART_SCAN, &dev->disk->state);
-	ret = azbk_fail_at(AZBK_FAIL_DISK) ? -ENOMEM : add_disk(dev->disk);
+	ret = azbk_fail_at(AZBK_FAIL_DISK) ? -ENOMEM :
+	      device_add_disk(NULL, dev->disk, azbk_disk_groups);
 	clear_bit(GD_SUPPRESS_PART_SCAN, &dev->disk->state);
 	if (ret)
 		goto del_cdev;
@@ -451,6 +453,7 @@ static void azbk_dev_destroy(struct azbk_dev *dev)
 	dev->removing = true;
 	held = dev->held;
 	dev->held = false;
+	azbk_dev_state_changed(dev);
 	mutex_unlock(&dev->lock);
 	/* Held requests fail now: del_gendisk() waits for every request. */
 	cancel_delayed_work_sync(&dev->grace_work);

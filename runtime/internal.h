@@ -131,6 +131,9 @@ int azb_kdev_commit(struct azb_queue *q, bool wait, unsigned int wait_ms);
 
 uint64_t azb_now_ns(void);
 
+/* The device's label and serial (runtime/label.c), from o. */
+void azb_label_setup(int fd, const struct azb_server_opts *o);
+
 /* Redirect (runtime/redirect.c): registers e's files on the device at fd. */
 void azb_redirect_setup(struct azb_engine *e, int fd, uint64_t features);
 

@@ -257,6 +257,8 @@ int azb_server_create(const struct azb_server_opts *o, struct azb_server **out)
 		s->resizable = f.features & AZBUSE_FEAT_RESIZE;
 		s->wake_fds = f.features & AZBUSE_FEAT_WAKE_FD;
 		azb_redirect_setup(&s->engine, s->fd, f.features);
+		if (f.features & AZBUSE_FEAT_LABEL)
+			azb_label_setup(s->fd, &s->opts);
 	}
 	/* The engine may resize from now on, from any thread. */
 	__atomic_store_n(&s->engine.server, s, __ATOMIC_RELEASE);

@@ -49,14 +49,15 @@ static const char azb_add_more_usage[] =
 "        --grace SECONDS    how long --recovery holds I/O, 1..3600 (default 30)\n";
 
 static const char azb_remove_usage[] =
-"remove ID...\n"
-"    Remove devices; ID is N, azbuseN or /dev/azbuseN.\n";
+"remove ID... | --all\n"
+"    Remove devices; ID is N, azbuseN or /dev/azbuseN.  --all removes every\n"
+"    device (their servers see the device go and exit).\n";
 
 static const char azb_list_usage[] =
 "list [--json]\n"
 "    List devices: id, path, size, block size, queues, poll queues, depth,\n"
-"    state, serving\n"
-"    pid and flags.\n";
+"    state, serving pid, flags, and what the device is served from (the\n"
+"    engine and target its server gave it).\n";
 
 static const char azb_info_usage[] =
 "info ID [--json]\n"
@@ -147,34 +148,43 @@ static const struct azb_flag_name azb_feat_names[] = {
 	{ AZBUSE_FEAT_REQ_FLAGS,	"req-flags" },
 	{ AZBUSE_FEAT_TIMEOUT,		"timeout" },
 	{ AZBUSE_FEAT_QUEUE_CPUS,	"queue-cpus" },
+	{ AZBUSE_FEAT_RESIZE,		"resize" },
+	{ AZBUSE_FEAT_WAKE_FD,		"wake-fd" },
+	{ AZBUSE_FEAT_ORPHAN_SLOTS,	"orphan-slots" },
+	{ AZBUSE_FEAT_REDIRECT,		"redirect" },
+	{ AZBUSE_FEAT_POLL_QUEUES,	"poll-queues" },
+	{ AZBUSE_FEAT_LABEL,		"label" },
 };
 
 /*
  * Bit names joined by ',' ("-" for none), or as a JSON array; bits without
- * a name (from a newer kernel) show as one hex value.
+ * a name (from a newer kernel) show as one hex value.  Returns the
+ * characters printed.
  */
-static void azb_print_flags(uint64_t bits, const struct azb_flag_name *t,
-			    size_t n, bool json)
+static int azb_print_flags(uint64_t bits, const struct azb_flag_name *t,
+			   size_t n, bool json)
 {
 	const char *sep = "";
+	int w = 0;
 	size_t i;
 
 	if (json)
-		putchar('[');
+		w += printf("[");
 	for (i = 0; i < n; i++) {
 		if (!(bits & t[i].bit))
 			continue;
-		printf(json ? "%s\"%s\"" : "%s%s", sep, t[i].name);
+		w += printf(json ? "%s\"%s\"" : "%s%s", sep, t[i].name);
 		sep = json ? ", " : ",";
 		bits &= ~t[i].bit;
 	}
 	if (bits)
-		printf(json ? "%s\"0x%llx\"" : "%s0x%llx", sep,
-		       (unsigned long long)bits);
+		w += printf(json ? "%s\"0x%llx\"" : "%s0x%llx", sep,
+			    (unsigned long long)bits);
 	else if (!json && !*sep)
-		putchar('-');
+		w += printf("-");
 	if (json)
-		putchar(']');
+		w += printf("]");
+	return w;
 }
 
 #define AZB_PRINT_FLAGS(bits, names, json) \
@@ -279,34 +289,52 @@ static void azb_dev_error(const char *what, uint32_t id, int rc)
 			azb_cli_errmsg(rc));
 }
 
+static int azb_list_ids(uint32_t **ids);
+
 static int azb_cmd_remove(const struct azb_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "all", no_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool all = false;
 	uint32_t *ids;
 	int c, i, n, rc, status = AZB_EXIT_OK;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h')
 			azb_cmd_help(cmd);
-		azb_cli_try_help(cmd->prog);
+		else if (c == 'a')
+			all = true;
+		else
+			azb_cli_try_help(cmd->prog);
 	}
 	n = argc - optind;
-	if (!n)
-		azb_die_usage(cmd->prog, "missing device ID");
-	ids = calloc(n, sizeof(*ids));
-	if (!ids) {
-		fprintf(stderr, "%s: remove: out of memory\n", AZB_PROG);
-		return AZB_EXIT_FAIL;
+	if (all && n)
+		azb_die_usage(cmd->prog, "--all takes no device ID");
+	if (!n && !all)
+		azb_die_usage(cmd->prog, "missing device ID (or --all)");
+	if (all) {
+		n = azb_list_ids(&ids);
+		if (n < 0) {
+			fprintf(stderr, "%s: remove: %s\n", AZB_PROG, azb_cli_errmsg(n));
+			return AZB_EXIT_FAIL;
+		}
+	} else {
+		ids = calloc(n, sizeof(*ids));
+		if (!ids) {
+			fprintf(stderr, "%s: remove: out of memory\n", AZB_PROG);
+			return AZB_EXIT_FAIL;
+		}
+		/* Check every id before removing any. */
+		for (i = 0; i < n; i++)
+			ids[i] = azb_cli_dev_id(cmd->prog, argv[optind + i]);
 	}
-	/* Check every id before removing any. */
-	for (i = 0; i < n; i++)
-		ids[i] = azb_cli_dev_id(cmd->prog, argv[optind + i]);
 	for (i = 0; i < n; i++) {
 		rc = azb_dev_remove(ids[i]);
-		if (!rc)
+		/* --all: one removed meanwhile is gone as asked. */
+		if (!rc || (all && (rc == -ENODEV || rc == -ENOENT)))
 			continue;
 		azb_dev_error("remove", ids[i], rc);
 		status = AZB_EXIT_FAIL;
@@ -317,10 +345,32 @@ static int azb_cmd_remove(const struct azb_cmd *cmd, int argc, char **argv)
 	return status;
 }
 
+/* The label and serial of a device, "" where the module has none. */
+static void azb_label_of(uint32_t id, char *label, size_t llen, char *serial,
+			 size_t slen)
+{
+	if (azb_dev_get_label(id, label, llen, serial, slen)) {
+		label[0] = '\0';
+		serial[0] = '\0';
+	}
+}
+
+/* s as a JSON string: printable ASCII (the kernel checks), " and \ escaped. */
+static void azb_print_json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
 static void azb_print_info_json(const struct azb_dev_info *d, const char *indent)
 {
 	const struct azb_dev_params *p = &d->params;
-	char path[32];
+	char path[32], label[AZBUSE_LABEL_LEN], serial[AZBUSE_SERIAL_LEN];
 
 	azb_blk_path(p->dev_id, path, sizeof(path));
 	printf("%s{\"id\": %u, \"device\": \"%s\", ", indent, p->dev_id, path);
@@ -338,6 +388,11 @@ static void azb_print_info_json(const struct azb_dev_info *d, const char *indent
 	       p->recovery_ms, azb_state_name(d->state), d->owner_pid,
 	       (unsigned long long)p->flags);
 	AZB_PRINT_FLAGS(p->flags, azb_dev_flag_names, true);
+	azb_label_of(p->dev_id, label, sizeof(label), serial, sizeof(serial));
+	printf(", \"label\": ");
+	azb_print_json_str(label);
+	printf(", \"serial\": ");
+	azb_print_json_str(serial);
 	printf(", \"blk_major\": %u, \"blk_minor\": %u, "
 	       "\"chr_major\": %u, \"chr_minor\": %u}",
 	       d->blk_major, d->blk_minor, d->chr_major, d->chr_minor);
@@ -346,7 +401,8 @@ static void azb_print_info_json(const struct azb_dev_info *d, const char *indent
 static void azb_print_row(const struct azb_dev_info *d)
 {
 	const struct azb_dev_params *p = &d->params;
-	char path[32], size[16];
+	char path[32], size[16], label[AZBUSE_LABEL_LEN], serial[AZBUSE_SERIAL_LEN];
+	int w;
 
 	azb_blk_path(p->dev_id, path, sizeof(path));
 	azb_cli_fmt_size(p->dev_bytes, size, sizeof(size));
@@ -354,8 +410,9 @@ static void azb_print_row(const struct azb_dev_info *d)
 	       size, p->logical_bs, p->nr_queues, p->nr_poll_queues,
 	       p->queue_depth,
 	       azb_state_name(d->state), d->owner_pid);
-	AZB_PRINT_FLAGS(p->flags, azb_dev_flag_names, false);
-	printf("\n");
+	w = AZB_PRINT_FLAGS(p->flags, azb_dev_flag_names, false);
+	azb_label_of(p->dev_id, label, sizeof(label), serial, sizeof(serial));
+	printf("%*s %s\n", w < 30 ? 30 - w : 0, "", *label ? label : "-");
 }
 
 static int azb_cmp_id(const void *a, const void *b)
@@ -409,9 +466,9 @@ static int azb_cmd_list(const struct azb_cmd *cmd, int argc, char **argv)
 	if (json)
 		printf("[");
 	else
-		printf("%-5s %-14s %7s %5s %6s %5s %5s %-8s %7s %s\n", "ID",
+		printf("%-5s %-14s %7s %5s %6s %5s %5s %-8s %7s %-30s %s\n", "ID",
 		       "DEVICE", "SIZE", "BS", "QUEUES", "POLLQ", "DEPTH", "STATE",
-		       "PID", "FLAGS");
+		       "PID", "FLAGS", "SERVED FROM");
 	for (i = 0; i < n; i++) {
 		rc = azb_dev_get_info(ids[i], &d);
 		/* Removed since it was listed: it is simply not there. */
@@ -441,6 +498,7 @@ static int azb_cmd_info(const struct azb_cmd *cmd, int argc, char **argv)
 	bool json = azb_parse_json_opt(cmd, argc, argv);
 	const struct azb_dev_params *p;
 	char blk[32], chr[32], size[16];
+	char label[AZBUSE_LABEL_LEN], serial[AZBUSE_SERIAL_LEN];
 	struct azb_dev_info d;
 	uint32_t id;
 	int rc;
@@ -479,6 +537,9 @@ static int azb_cmd_info(const struct azb_cmd *cmd, int argc, char **argv)
 		       p->recovery_ms);
 	printf("state:        %s\n", azb_state_name(d.state));
 	printf("runtime pid:  %d\n", d.owner_pid);
+	azb_label_of(id, label, sizeof(label), serial, sizeof(serial));
+	printf("served from:  %s\n", *label ? label : "-");
+	printf("serial:       %s\n", *serial ? serial : "-");
 	printf("flags:        ");
 	AZB_PRINT_FLAGS(p->flags, azb_dev_flag_names, false);
 	printf("\n");

@@ -34,7 +34,7 @@ const LAYOUT: &[(&str, &[&str])] = &[
     ("azb_dev_info", &["params", "state", "owner_pid", "blk_major", "blk_minor", "chr_major",
                        "chr_minor"]),
     ("azb_server_opts", &["size", "engine", "target", "dev", "attach_id", "poll", "poll_spin_us",
-                          "batch", "engine_params", "cpus", "pin"]),
+                          "batch", "engine_params", "cpus", "pin", "label", "serial"]),
     ("azb_queue_stats", &["ios", "bytes", "errors", "batches", "bad_completions", "op_bytes",
                           "commits", "commit_waits", "engine_waits", "takes", "batch_hist",
                           "qd_sum", "qd_max", "busy_ns", "idle_ns", "redirects", "polled"]),

@@ -201,6 +201,8 @@ pub struct azb_server_opts {
     pub engine_params: *const c_char,
     pub cpus: *const c_char,
     pub pin: u32,
+    pub label: *const c_char,
+    pub serial: *const c_char,
 }
 
 #[repr(C)]

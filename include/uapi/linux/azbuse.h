@@ -171,6 +171,7 @@ struct azbuse_dev_list {
 #define AZBUSE_FEAT_ORPHAN_SLOTS (1ULL << 11)	/* timed-out slots kept until answered */
 #define AZBUSE_FEAT_REDIRECT	(1ULL << 12)	/* SET_FILES, redirect CQEs, ATTACH_REDIRECT */
 #define AZBUSE_FEAT_POLL_QUEUES	(1ULL << 13)	/* dev_info.nr_poll_queues */
+#define AZBUSE_FEAT_LABEL	(1ULL << 14)	/* SET_LABEL, sysfs azbuse/, state uevents */
 
 struct azbuse_features {
 	__u32	size;		/* sizeof(struct azbuse_features) */
@@ -315,6 +316,34 @@ struct azbuse_files {
 };
 
 #define AZBUSE_IOC_SET_FILES	_IOW(AZBUSE_IOC_MAGIC, 0x95, struct azbuse_files)
+
+/*
+ * AZBUSE_FEAT_LABEL: what a device is, for people and udev, in
+ * /sys/block/azbuseN/azbuse/:
+ *   state   unserved (no runtime, or one still attaching its queues),
+ *           serving (a runtime attached every queue), recovering (the
+ *           runtime died; I/O is held for the next one) or removing
+ *   pid     the serving runtime's process id, 0 when none
+ *   label   what the runtime serves it from ("odirect /srv/disk.img")
+ *   serial  a stable identity the runtime gives it, for /dev/disk/by-id
+ * Each change of state sends a change uevent with AZBUSE_STATE=<state>.
+ *
+ * AZBUSE_IOC_SET_LABEL sets label (printable ASCII) and serial (letters,
+ * digits, '.', '_', '-', ':'; may be empty), each NUL-terminated within
+ * its array; anything else is EINVAL.  Closing /dev/azbusecN clears both.
+ */
+#define AZBUSE_LABEL_LEN	128
+#define AZBUSE_SERIAL_LEN	64
+
+struct azbuse_label {
+	__u32	size;		/* sizeof(struct azbuse_label) */
+	__u32	flags;		/* none yet: 0 */
+	char	label[AZBUSE_LABEL_LEN];
+	char	serial[AZBUSE_SERIAL_LEN];
+	__u64	reserved[2];
+};
+
+#define AZBUSE_IOC_SET_LABEL	_IOW(AZBUSE_IOC_MAGIC, 0x96, struct azbuse_label)
 
 /*
  * A redirect (struct azbuse_cqe.flags AZBUSE_CQE_F_REDIRECT, result = the
