@@ -106,7 +106,7 @@ install: lib tools man dkms-tree $(GEN)/libazbuse.pc $(GEN)/azbuse@.service $(GE
 	$(INSTALL) -m 0644 $(filter %.8,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -m 0644 $(EXAMPLE_SRC) $(DESTDIR)$(DOCDIR)/examples/
 	$(INSTALL) -m 0644 packaging/azbuse.conf.example $(DESTDIR)$(DOCDIR)/
-	$(INSTALL) -m 0644 $(GEN)/azbuse@.service $(DESTDIR)$(SYSTEMDUNITDIR)/
+	$(INSTALL) -m 0644 $(GEN)/azbuse@.service packaging/azbuse.target $(DESTDIR)$(SYSTEMDUNITDIR)/
 	$(INSTALL) -m 0644 packaging/60-azbuse.rules $(DESTDIR)$(UDEVRULESDIR)/
 	rm -rf $(DESTDIR)$(DKMSDIR)/$(DKMS_NAME)
 	cp -R $(DKMS_TREE) $(DESTDIR)$(DKMSDIR)/
@@ -137,7 +137,7 @@ uninstall:
 	rm -f $(foreach m,$(MAN_SRC),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(EXAMPLE_SRC)))
 	rm -f $(DESTDIR)$(DOCDIR)/azbuse.conf.example
-	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/azbuse@.service
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/azbuse@.service $(DESTDIR)$(SYSTEMDUNITDIR)/azbuse.target
 	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-azbuse.rules
 	rm -rf $(DESTDIR)$(DKMSDIR)/$(DKMS_NAME)
 	rm -rf $(DESTDIR)$(CRATEDIR)

@@ -13,12 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <azbuse.h>
 
 #include "cli.h"
 #include "engine_cli.h"
+#include "lifecycle.h"
 #include "statsline.h"
 
 #define AZB_PROG		"azbuse-run"
@@ -35,6 +38,11 @@ enum {
 	OPT_STATS_JSON,
 	OPT_VERSION,
 	OPT_QUIET,
+	OPT_LABEL,
+	OPT_SERIAL,
+	OPT_RUN,
+	OPT_DAEMON,
+	OPT_PIDFILE,
 	OPT_ENGINE_FLAG,	/* + index into azb_eflags */
 };
 
@@ -56,6 +64,11 @@ static const struct option azb_core_opts[] = {
 	{ "version",	no_argument, NULL, OPT_VERSION },
 	{ "verbose",	no_argument, NULL, 'v' },
 	{ "quiet",	no_argument, NULL, OPT_QUIET },
+	{ "label",	required_argument, NULL, OPT_LABEL },
+	{ "serial",	required_argument, NULL, OPT_SERIAL },
+	{ "run",	required_argument, NULL, OPT_RUN },
+	{ "daemon",	no_argument, NULL, OPT_DAEMON },
+	{ "pidfile",	required_argument, NULL, OPT_PIDFILE },
 };
 #define AZB_NR_CORE_OPTS	(sizeof(azb_core_opts) / sizeof(azb_core_opts[0]))
 
@@ -130,6 +143,16 @@ static void azb_usage(void)
 	       "      --stats-json       the --stats lines as JSON, per queue and counted\n"
 	       "                         from the start (every second without --stats),\n"
 	       "                         and a last one on exit\n"
+	       "      --label TEXT       what the device is served from, for azbusectl\n"
+	       "                         list (default: ENGINE TARGET)\n"
+	       "      --serial ID        its /dev/disk/by-id/azbuse-ID link (default:\n"
+	       "                         ENGINE-TARGET with a TARGET, else none)\n"
+	       "      --run CMD          once the device serves, run 'sh -c CMD sh DEVICE'\n"
+	       "                         ($AZBUSE_DEV is the device too), then drain,\n"
+	       "                         remove the device and exit with CMD's status\n"
+	       "      --daemon           serve in the background: return once the device\n"
+	       "                         serves, printing its path; messages to syslog\n"
+	       "      --pidfile FILE     write the serving process's pid to FILE\n"
 	       "  -v, --verbose          more of the library's messages: how the device is\n"
 	       "                         served (-v), where each poller runs (twice)\n"
 	       "      --quiet            only the library's errors (no warnings or\n"
@@ -145,7 +168,8 @@ static void azb_usage(void)
 	       AZB_PROG);
 	printf("\nWith a TARGET, -s defaults to all of it and -b to the block size O_DIRECT\n"
 	       "on it needs; -b may only raise that.\n");
-	printf("\nExit status: 0 stopped cleanly, 1 failed, 2 the command line was wrong.\n");
+	printf("\nExit status: 0 stopped cleanly, 1 failed, 2 the command line was wrong;\n"
+	       "with --run, CMD's status (128 + N if signal N ended it).\n");
 }
 
 /* What was served, summed over queues: one line on stderr at exit. */
@@ -219,11 +243,13 @@ static uint64_t azb_now_ms(void)
 
 /*
  * Serves until a signal or the device's removal, printing statistics
- * every stats_ms if sl is set.  Returns 0, or -errno when waiting for
- * signals itself failed.
+ * every stats_ms if sl is set; with a --run child, until the child ends
+ * instead (its wait status in *child_status), passing it the signals.
+ * Returns 0, or -errno when waiting for signals itself failed.
  */
 static int azb_serve(struct azb_server *s, const sigset_t *sigs, bool *removed,
-		     struct azb_statsline *sl, unsigned int stats_ms)
+		     struct azb_statsline *sl, unsigned int stats_ms,
+		     pid_t child, int *child_status)
 {
 	uint64_t next = azb_now_ms() + stats_ms, now;
 	struct timespec wait;
@@ -243,6 +269,15 @@ static int azb_serve(struct azb_server *s, const sigset_t *sigs, bool *removed,
 		wait.tv_sec = 0;
 		wait.tv_nsec = (long)ms * 1000000L;
 		sig = sigtimedwait(sigs, NULL, &wait);
+		if (child > 0 && sig > 0) {
+			/* The command decides when serving ends. */
+			if (sig != SIGCHLD) {
+				kill(child, sig);
+			} else if (waitpid(child, child_status, WNOHANG) == child) {
+				return 0;
+			}
+			continue;
+		}
 		if (sig > 0) {
 			fprintf(stderr, "%s: %s, stopping\n", AZB_PROG,
 				azb_sig_name(sig));
@@ -250,6 +285,10 @@ static int azb_serve(struct azb_server *s, const sigset_t *sigs, bool *removed,
 		}
 		if (errno != EAGAIN && errno != EINTR)
 			return -errno;
+		if (child > 0) {
+			*removed = !azb_server_running(s);
+			continue;
+		}
 		if (!azb_server_running(s)) {
 			fprintf(stderr, "%s: device removed, exiting\n", AZB_PROG);
 			*removed = true;
@@ -299,6 +338,9 @@ struct azb_run {
 	struct azb_server_opts	o;
 	unsigned int		stats_s;	/* 0: no statistics */
 	bool			stats_json;
+	const char		*run;		/* --run CMD */
+	bool			daemon;
+	const char		*pidfile;
 	struct azb_params	params;		/* o.engine_params points here */
 };
 
@@ -370,6 +412,23 @@ static void azb_parse_args(int argc, char **argv, struct azb_run *r)
 		case OPT_QUIET:
 			log_level = AZB_LOG_ERR;
 			break;
+		case OPT_LABEL:
+			o->label = optarg;
+			break;
+		case OPT_SERIAL:
+			o->serial = optarg;
+			break;
+		case OPT_RUN:
+			if (!*optarg)
+				azb_die_usage(AZB_PROG, "--run: empty command");
+			r->run = optarg;
+			break;
+		case OPT_DAEMON:
+			r->daemon = true;
+			break;
+		case OPT_PIDFILE:
+			r->pidfile = optarg;
+			break;
 		case OPT_VERSION:
 			printf("%s %s (kernel ABI %d)\n", AZB_PROG,
 			       AZB_VERSION, AZBUSE_ABI_VERSION);
@@ -409,6 +468,10 @@ static void azb_parse_args(int argc, char **argv, struct azb_run *r)
 			      eng->name, o->target);
 	if (r->stats_json && !r->stats_s)
 		r->stats_s = 1;
+	if (r->run && r->daemon)
+		azb_die_usage(AZB_PROG, "--run and --daemon cannot be used together");
+	if (r->daemon && r->stats_s)
+		azb_die_usage(AZB_PROG, "--stats cannot be used with --daemon (no terminal)");
 	azb_engine_flags_apply(AZB_PROG, eng, eflag, neflags, &r->params);
 	if (r->params.len)
 		o->engine_params = r->params.buf;
@@ -426,13 +489,14 @@ static int azb_run(struct azb_run *r)
 {
 	struct azb_server_opts *o = &r->o;
 	unsigned int stats_s = r->stats_s;
-	bool removed = false, stats_json = r->stats_json;
+	bool removed = false, stats_json = r->stats_json, sl_ready = false;
 	struct azb_statsline sl;
 	struct azb_features f;
 	struct azb_server *s;
-	char path[32];
+	char path[32], status[64];
 	sigset_t sigs;
-	int rc, stop_rc;
+	int rc, stop_rc, child_status = 0;
+	pid_t child = 0;
 
 	/* Limits first: no engine is opened for a device the module refuses. */
 	if (o->attach_id == AZB_ID_ANY) {
@@ -443,6 +507,9 @@ static int azb_run(struct azb_run *r)
 		}
 	}
 
+	/* Before any thread: the daemon is the child that serves. */
+	if (r->daemon)
+		azb_daemon_begin(AZB_PROG);
 	rc = azb_server_create(o, &s);
 	if (rc == -ENODEV && o->attach_id != AZB_ID_ANY) {
 		fprintf(stderr, "%s: --dev: device %u does not exist\n",
@@ -459,6 +526,9 @@ static int azb_run(struct azb_run *r)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
+	/* A --run command's end is taken by sigtimedwait() too. */
+	if (r->run)
+		sigaddset(&sigs, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	rc = azb_server_start(s);
@@ -468,21 +538,50 @@ static int azb_run(struct azb_run *r)
 		return AZB_EXIT_FAIL;
 	}
 	azb_blk_path(azb_server_dev_id(s), path, sizeof(path));
-	printf("%s\n", path);
-	fflush(stdout);
+	if (r->pidfile && (rc = azb_pidfile_write(r->pidfile))) {
+		fprintf(stderr, "%s: --pidfile %s: %s\n", AZB_PROG, r->pidfile,
+			strerror(-rc));
+		goto stop;
+	}
+	if (r->daemon) {
+		rc = azb_daemon_ready(AZB_PROG, path);
+	} else {
+		/* A caller that cannot learn the device must not be left with it. */
+		printf("%s\n", path);
+		rc = fflush(stdout) || ferror(stdout) ? -errno : 0;
+		if (rc)
+			fprintf(stderr, "%s: cannot write the device path: %s\n",
+				AZB_PROG, strerror(-rc));
+	}
+	if (rc)
+		goto stop;
+	snprintf(status, sizeof(status), "READY=1\nSTATUS=Serving %s", path);
+	azb_notify(status);
+	if (r->run) {
+		child = azb_run_command(r->run, path);
+		if (child < 0) {
+			rc = child;
+			fprintf(stderr, "%s: --run: cannot start the command: %s\n",
+				AZB_PROG, strerror(-rc));
+			goto stop;
+		}
+	}
 	if (stats_s) {
 		if (!stats_json)
 			azb_statsline_placement(s, stderr);
 		azb_statsline_init(&sl, s, stdout, stats_json);
+		sl_ready = true;
 	}
 
 	rc = azb_serve(s, &sigs, &removed, stats_s ? &sl : NULL,
-		       stats_s * 1000);
+		       stats_s * 1000, child, &child_status);
 	if (rc)
 		fprintf(stderr, "%s: waiting for signals: %s\n", AZB_PROG,
 			strerror(-rc));
+stop:
+	azb_notify("STOPPING=1\nSTATUS=Draining and stopping");
 	stop_rc = azb_server_stop(s);
-	if (stats_json)
+	if (stats_json && sl_ready)
 		azb_statsline_print(&sl, true);
 	azb_print_totals(s);
 	/* The pollers of a removed device report it gone: that is the stop. */
@@ -494,7 +593,11 @@ static int azb_run(struct azb_run *r)
 		rc = rc ? rc : stop_rc;
 	}
 	azb_server_destroy(s);
-	return rc ? AZB_EXIT_FAIL : AZB_EXIT_OK;
+	if (r->pidfile)
+		unlink(r->pidfile);
+	if (rc)
+		return AZB_EXIT_FAIL;
+	return child > 0 ? azb_exit_status(child_status) : AZB_EXIT_OK;
 }
 
 int main(int argc, char **argv)

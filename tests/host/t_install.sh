@@ -24,7 +24,8 @@ for f in $p/sbin/azbusectl $p/sbin/azbuse-run $p/libexec/azbuse/azbuse-service \
 	$p/share/man/man8/azbuse-run.8 $p/share/man/man3/libazbuse.3 \
 	$p/share/man/man4/azbuse.4 $p/share/doc/azbuse/azbuse.conf.example \
 	$p/share/doc/azbuse/examples/Makefile $p/share/doc/azbuse/examples/xmirror.c \
-	$p/lib/systemd/system/azbuse@.service /etc/udev/rules.d/60-azbuse.rules \
+	$p/lib/systemd/system/azbuse@.service $p/lib/systemd/system/azbuse.target \
+	/etc/udev/rules.d/60-azbuse.rules \
 	/usr/src/azbuse-$ver/dkms.conf /usr/src/azbuse-$ver/Kbuild \
 	/usr/src/azbuse-$ver/include/uapi/linux/azbuse.h; do
 	[ -e "$st$f" ] || fail "make install did not install $f"
@@ -77,11 +78,13 @@ echo "  examples built with pkg-config: shared and static"
 # The unit, pointed at the staged helper so systemd-analyze finds it.
 mkdir "$tmp/unit"
 sed "s|$p/libexec|$st$p/libexec|g" "$st$p/lib/systemd/system/azbuse@.service" >"$tmp/unit/azbuse@.service"
+cp "$st$p/lib/systemd/system/azbuse.target" "$tmp/unit/"
+grep -qx 'Type=notify' "$tmp/unit/azbuse@.service" || fail "azbuse@.service is not Type=notify"
 if command -v systemd-analyze >/dev/null; then
-	out=$(cd "$tmp/unit" && systemd-analyze verify --man=no azbuse@test.service 2>&1) ||
+	out=$(cd "$tmp/unit" && systemd-analyze verify --man=no azbuse@test.service azbuse.target 2>&1) ||
 		fail "systemd-analyze verify: $out"
 	[ -z "$out" ] || fail "systemd-analyze verify: $out"
-	echo "  azbuse@.service: systemd-analyze verify clean"
+	echo "  azbuse@.service, azbuse.target: systemd-analyze verify clean"
 fi
 
 # The service helper reads a configuration and refuses a bad one.
@@ -105,6 +108,16 @@ set +e
 out=$("$svc" prepare nodev 2>&1); rc=$?
 set -e
 [ $rc = 2 ] && echo "$out" | grep -q "DEVICE is required" || fail "a missing DEVICE gave exit $rc: $out"
+# Without SIZE a file TARGET sizes the device (whole 4 KiB blocks).
+head -c $((3 * 4096 + 100)) /dev/zero >"$tmp/target.img"
+printf 'DEVICE=2\nENGINE=odirect\nTARGET=%s\n' "$tmp/target.img" >"$tmp/conf/file.conf"
+out=$("$svc" show file) || fail "azbuse-service show without SIZE: $out"
+echo "$out" | grep -q "^prepare: /bin/false add 2 -s 12288" || fail "SIZE from a file TARGET: $out"
+printf 'DEVICE=2\nENGINE=mem\n' >"$tmp/conf/nosize.conf"
+set +e
+out=$("$svc" show nosize 2>&1); rc=$?
+set -e
+[ $rc = 2 ] && echo "$out" | grep -q "SIZE is required" || fail "no SIZE, no TARGET gave exit $rc: $out"
 unset AZBUSE_CONF_DIR AZBUSECTL
 echo "  azbuse-service: configuration read, errors reported"
 
