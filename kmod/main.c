@@ -7,6 +7,7 @@
 #include <linux/fs.h>
 #include <linux/module.h>
 #include "azb.h"
+#include "version.h"	/* written by ci/build-kmod and the DKMS tree */
 
 unsigned int azbk_fail_add;
 module_param_named(fail_add, azbk_fail_add, uint, 0600);
@@ -67,3 +68,4 @@ module_exit(azbk_exit);
 MODULE_DESCRIPTION("azbuse: userspace block devices over per-queue rings");
 MODULE_AUTHOR("azbuse developers");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(AZBK_VERSION);

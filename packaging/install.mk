@@ -61,6 +61,7 @@ $(DKMS_TREE)/dkms.conf: packaging/dkms.conf.in $(DKMS_SRC)
 	mkdir -p $(DKMS_TREE)/include/uapi/linux
 	cp kmod/*.c kmod/*.h kmod/Kbuild $(DKMS_TREE)/
 	cp include/uapi/linux/azbuse.h $(DKMS_TREE)/include/uapi/linux/
+	printf '#define AZBK_VERSION "%s"\n' "$(VERSION)" >$(DKMS_TREE)/version.h
 	$(azb_subst) $< >$@
 
 # In-tree builds of embedders (examples/) link build/lib and find it at run
