@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-only
+// SPDX-License-Identifier: GPL-2.0
 /*
  * What a device tells userspace about itself (AZBUSE_FEAT_LABEL): its
  * state, serving pid, label and serial under /sys/block/azbuseN/azbuse/,

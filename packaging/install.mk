@@ -26,6 +26,7 @@ UDEVRULESDIR	?= $(if $(filter /usr,$(PREFIX)),/usr/lib/udev/rules.d,/etc/udev/ru
 DKMSDIR		?= /usr/src
 INSTALL		?= install
 CRATEDIR	?= $(PREFIX)/share/cargo/registry/azbuse-$(VERSION)
+BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
 
 MAN_SRC		:= $(wildcard man/*.[348])
 MAN_OUT		:= $(patsubst man/%,$(B)/man/%,$(MAN_SRC))
@@ -109,6 +110,9 @@ install: lib tools man dkms-tree $(GEN)/libazbuse.pc $(GEN)/azbuse@.service $(GE
 	$(INSTALL) -m 0644 packaging/azbuse.conf.example $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -m 0644 $(GEN)/azbuse@.service packaging/azbuse.target $(DESTDIR)$(SYSTEMDUNITDIR)/
 	$(INSTALL) -m 0644 packaging/60-azbuse.rules $(DESTDIR)$(UDEVRULESDIR)/
+	$(INSTALL) -d $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -m 0644 packaging/bash-completion/azbusectl packaging/bash-completion/azbuse-run \
+		$(DESTDIR)$(BASHCOMPDIR)/
 	rm -rf $(DESTDIR)$(DKMSDIR)/$(DKMS_NAME)
 	cp -R $(DKMS_TREE) $(DESTDIR)$(DKMSDIR)/
 	rm -rf $(DESTDIR)$(CRATEDIR)
@@ -140,6 +144,8 @@ uninstall:
 	rm -f $(DESTDIR)$(DOCDIR)/azbuse.conf.example
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/azbuse@.service $(DESTDIR)$(SYSTEMDUNITDIR)/azbuse.target
 	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-azbuse.rules
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/azbusectl $(DESTDIR)$(BASHCOMPDIR)/azbuse-run
+	-rmdir $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(PREFIX)/share/bash-completion 2>/dev/null
 	rm -rf $(DESTDIR)$(DKMSDIR)/$(DKMS_NAME)
 	rm -rf $(DESTDIR)$(CRATEDIR)
 	-rmdir $(DESTDIR)$(PREFIX)/share/cargo/registry $(DESTDIR)$(PREFIX)/share/cargo 2>/dev/null

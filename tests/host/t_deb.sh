@@ -57,7 +57,8 @@ contains azbuse-dkms /usr/src/azbuse-$ver/dkms.conf /usr/src/azbuse-$ver/Kbuild 
 	/usr/src/azbuse-$ver/include/uapi/linux/azbuse.h
 contains azbuse-tools /usr/sbin/azbusectl /usr/sbin/azbuse-run \
 	/usr/libexec/azbuse/azbuse-service /lib/systemd/system/azbuse@.service \
-	/lib/systemd/system/azbuse.target \
+	/lib/systemd/system/azbuse.target /usr/share/bash-completion/completions/azbusectl \
+	/usr/share/bash-completion/completions/azbuse-run \
 	/lib/udev/rules.d/60-azbuse.rules /usr/share/man/man8/azbusectl.8.gz \
 	/usr/share/man/man8/azbuse-run.8.gz /usr/share/man/man4/azbuse.4.gz
 contains libazbuse0 /usr/lib/$ma/libazbuse.so.$ver /usr/lib/$ma/libazbuse.so.0

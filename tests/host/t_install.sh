@@ -25,7 +25,8 @@ for f in $p/sbin/azbusectl $p/sbin/azbuse-run $p/libexec/azbuse/azbuse-service \
 	$p/share/man/man4/azbuse.4 $p/share/doc/azbuse/azbuse.conf.example \
 	$p/share/doc/azbuse/examples/Makefile $p/share/doc/azbuse/examples/xmirror.c \
 	$p/lib/systemd/system/azbuse@.service $p/lib/systemd/system/azbuse.target \
-	/etc/udev/rules.d/60-azbuse.rules \
+	/etc/udev/rules.d/60-azbuse.rules $p/share/bash-completion/completions/azbusectl \
+	$p/share/bash-completion/completions/azbuse-run \
 	/usr/src/azbuse-$ver/dkms.conf /usr/src/azbuse-$ver/Kbuild \
 	/usr/src/azbuse-$ver/include/uapi/linux/azbuse.h; do
 	[ -e "$st$f" ] || fail "make install did not install $f"
