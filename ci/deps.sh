@@ -32,14 +32,18 @@ fi
 
 apt-get update -q >/dev/null
 
-pkgs=(build-essential make gcc pkg-config kmod cpio xz-utils zstd
-      busybox-static qemu-system-x86 fio util-linux bc e2fsprogs dmsetup
+# What building, packaging and installing azbuse needs (the README's
+# native section lists the same) ...
+build_pkgs=(build-essential make gcc pkg-config kmod dpkg-dev debhelper dh-dkms dkms
       liburing-dev libnuma-dev libhwloc-dev libjemalloc-dev libnbd-dev
-      dkms dpkg-dev groff-base man-db python3 strace
-      nbdkit nbd-client gnuplot-nox
-      ceph-mon ceph-osd ceph-common librbd-dev librados-dev rbd-nbd
-      python3-rados python3-rbd qemu-utils debootstrap
-      rustc-web cargo-web)
+      librbd-dev librados-dev groff-base man-db rustc-web cargo-web)
+# ... and what its tests and benchmarks add: QEMU guests and their kernels
+# (below), fio, a Ceph cluster and nbdkit to serve from, lintian.
+test_pkgs=(cpio xz-utils zstd busybox-static qemu-system-x86 fio util-linux bc
+      e2fsprogs dmsetup python3 strace nbdkit nbd-client gnuplot-nox
+      ceph-mon ceph-osd ceph-common rbd-nbd python3-rados python3-rbd
+      qemu-utils debootstrap lintian)
+pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}")
 apt-get install -y -q --no-install-recommends "${pkgs[@]}" >/dev/null
 
 # Newest 6.1 kernel from bookworm and newest 6.12 from backports; a kernel

@@ -5,7 +5,7 @@
 #        libazbuse.pc, man pages, DKMS tree, systemd unit, udev rule, the
 #        Rust crate's source (as Debian's librust-*-dev packages ship one)
 #   make uninstall [PREFIX=...] [DESTDIR=...]        remove exactly that
-#   make deb        Debian packages in build/deb/ (packaging/mkdeb)
+#   make deb        Debian packages in build/deb/ (debian/, dpkg-buildpackage)
 #   make examples   examples/ built through pkg-config against build/
 #
 # Where the daemons look decides some paths, not PREFIX: DKMS takes its
@@ -154,14 +154,18 @@ uninstall:
 		$(DESTDIR)$(SYSCONFDIR)/azbuse 2>/dev/null
 	@if [ -z "$(DESTDIR)" ]; then ldconfig; fi
 
-# Debian's paths: multiarch library directory, units and rules under /lib
-# (bookworm's packages keep them there).
-deb: lib tools man dkms-tree
-	rm -rf $(B)/deb/root
-	$(MAKE) install DESTDIR=$(CURDIR)/$(B)/deb/root PREFIX=/usr \
-		LIBDIR=/usr/lib/$$(dpkg-architecture -qDEB_HOST_MULTIARCH) \
-		SYSTEMDUNITDIR=/lib/systemd/system UDEVRULESDIR=/lib/udev/rules.d
-	packaging/mkdeb $(B)/deb/root $(B)/deb $(VERSION)
-	rm -rf $(B)/deb/root
+# Debian packages built the way Debian builds them (debian/: debhelper,
+# dh-dkms, dpkg-buildflags hardening): dpkg-buildpackage on a copy of the
+# tree under build/deb/src, so nothing is written beside the checkout; the
+# packages land in build/deb/.
+deb:
+	rm -rf $(B)/deb
+	mkdir -p $(B)/deb/src/azbuse-$(VERSION)
+	tar -c --exclude=./build --exclude=./.git --exclude=./bindings/rust/target . | \
+		tar -x -C $(B)/deb/src/azbuse-$(VERSION)
+	cd $(B)/deb/src/azbuse-$(VERSION) && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+		{ tail -n 40 $(B)/deb/src/build.log; exit 1; }
+	mv $(B)/deb/src/*.deb $(B)/deb/src/*.changes $(B)/deb/src/*.buildinfo $(B)/deb/
+	@ls $(B)/deb/*.deb
 
 FORCE:

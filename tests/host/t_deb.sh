@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make deb: the packages with the right control data and contents, then a
+# make deb (dpkg-buildpackage over debian/): lintian finds no error or
+# warning; hardened binaries (PIE, full RELRO, fortified); the packages with the right control data and contents, then a
 # real dpkg -i on this machine as a new user would do it: the tools run,
 # man finds the pages, pkg-config finds the library, the packaged example
 # builds against it, DKMS built and installed azbuse.ko for every kernel
@@ -86,6 +87,24 @@ dpkg-deb --field build/deb/libazbuse0_${ver}_$arch.deb Depends | grep -q 'libc6'
 dpkg-deb --ctrl-tarfile build/deb/libazbuse0_${ver}_$arch.deb | tar -tf - >"$tmp/ctrl"
 grep -qx './shlibs' "$tmp/ctrl" || fail "libazbuse0 has no shlibs file"
 echo "  built ${#debs[@]} packages; control data and contents checked"
+
+# What Debian's archive would say of them.
+command -v lintian >/dev/null || fail "no lintian (bash ci/deps.sh installs it)"
+lintian --fail-on error,warning build/deb/azbuse_${ver}_$arch.changes >"$tmp/lintian" 2>&1 ||
+	fail "lintian: $(grep -E '^[EW]:' "$tmp/lintian" || cat "$tmp/lintian")"
+echo "  lintian: no error or warning ($(grep -c '^I:' "$tmp/lintian" || true) infos)"
+# Hardening from dpkg-buildflags: PIE, RELRO with BIND_NOW, fortified calls.
+dpkg-deb -x build/deb/azbuse-tools_${ver}_$arch.deb "$tmp/x"
+dpkg-deb -x build/deb/libazbuse0_${ver}_$arch.deb "$tmp/x"
+for f in "$tmp/x/usr/sbin/azbuse-run" "$tmp/x/usr/lib/$ma/libazbuse.so.$ver"; do
+	readelf -hdlW "$f" >"$tmp/elf"
+	grep -q 'Type: *DYN' "$tmp/elf" || fail "$f is not position-independent"
+	grep -q 'GNU_RELRO' "$tmp/elf" && grep -qE 'BIND_NOW|FLAGS.*NOW' "$tmp/elf" ||
+		fail "$f lacks full RELRO"
+done
+syms=$(nm -D "$tmp/x/usr/sbin/azbuse-run")
+[[ $syms == *_chk@* ]] || fail "azbuse-run has no fortified calls"
+echo "  hardened: PIE, full RELRO, fortified (dpkg-buildflags)"
 
 [ "$(id -u)" = 0 ] || skip "not root: cannot try dpkg -i"
 for p in "${pkgs[@]}"; do
