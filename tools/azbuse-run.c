@@ -611,5 +611,5 @@ int main(int argc, char **argv)
 	/* Flushes and FUA reach the engine unless the user opts out. */
 	r.o.dev.flags |= AZB_DEV_WRITE_CACHE;
 	azb_parse_args(argc, argv, &r);
-	return azb_run(&r);
+	return azb_cli_stdout_done(AZB_PROG, azb_run(&r));
 }

@@ -646,5 +646,5 @@ int main(int argc, char **argv)
 	argv[0] = (char *)cmd->prog;
 	/* 0 makes glibc's getopt start afresh on the command's arguments. */
 	optind = 0;
-	return cmd->run(cmd, argc, argv);
+	return azb_cli_stdout_done(AZB_PROG, cmd->run(cmd, argc, argv));
 }

@@ -306,3 +306,12 @@ void azb_cli_fmt_size(uint64_t bytes, char *buf, size_t len)
 	}
 	snprintf(buf, len, "%llu", (unsigned long long)bytes);
 }
+
+int azb_cli_stdout_done(const char *prog, int rc)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return rc;
+	fprintf(stderr, "%s: cannot write to standard output: %s\n", prog,
+		strerror(errno));
+	return rc ? rc : AZB_EXIT_FAIL;
+}

@@ -31,6 +31,13 @@ void azb_die_usage(const char *prog, const char *fmt, ...)
  */
 void azb_cli_try_help(const char *prog) __attribute__((noreturn));
 
+/*
+ * At the end of a command that exits with rc: what it printed must have
+ * reached stdout (a full disk, a closed pipe); if not, says so and turns
+ * a success into AZB_EXIT_FAIL.
+ */
+int azb_cli_stdout_done(const char *prog, int rc);
+
 /* A decimal in min..max for option opt, or a usage error. */
 unsigned int azb_cli_uint(const char *prog, const char *opt, const char *arg,
 			  unsigned int min, unsigned int max);

@@ -77,7 +77,11 @@ rc=0
 [ "$rc" = 1 ] || fail "stdout on /dev/full: exit $rc"
 grep -q "cannot write the device path" "$AZB_WORK/full.err" || fail "no message: $(cat "$AZB_WORK/full.err")"
 [ "$(ndev)" = 0 ] || fail "a device was left after the write error"
-note "stdout write error: exit 1, device removed"
+rc=0
+"$AZBUSECTL" features >/dev/full 2>"$AZB_WORK/full.err" || rc=$?
+[ "$rc" = 1 ] && grep -q "cannot write to standard output" "$AZB_WORK/full.err" ||
+	fail "azbusectl features >/dev/full: exit $rc, '$(cat "$AZB_WORK/full.err")'"
+note "stdout write errors: exit 1 (azbuse-run removes its device)"
 
 # remove --all, with servers and without.
 "$AZBUSECTL" add 3 -s 16M >/dev/null && "$AZBUSECTL" add 4 -s 16M >/dev/null || fail "add"

@@ -4,7 +4,7 @@
 # every request from a thread of its queue (deferred, Pending handles); a
 # panicking engine fails only the requests that panic; SIGKILL of the Rust
 # server under load ends as that of the C server does; the rustnull plugin
-# served by azbuse-run.
+# served by azbuse-run; the filedisk example's redirects.
 source "$(dirname "$0")/lib.sh"
 RUST=$AZB_TOP/build/rust/release/examples
 [ -x "$RUST/ramdisk" ] ||
@@ -104,3 +104,15 @@ fio --name=r --filename="$AZB_DEV" --ioengine=libaio --direct=1 --rw=randread --
 	--terse-version=3 >"$AZB_WORK/fio" 2>&1 || fail "rustnull: fio failed: $(tail -n 5 "$AZB_WORK/fio")"
 stop_server rn
 note "azbuse-run --engine rustnull served fio"
+
+# 6. Redirects from Rust: filedisk answers every READ and WRITE with where
+# its bytes are on a RAM disk, and the kernel moves the data.
+modprobe brd rd_nr=1 rd_size=131072 2>/dev/null && azb_wait_for /dev/ram0 5 ||
+	fail "no brd (a RAM disk) for the redirect part"
+AZBUSE_RUN=$RUST/filedisk azb_serve "$AZB_WORK/fd" -q 2 -d 64 /dev/ram0
+verify filedisk
+stop_server fd
+redirected=$(sed -n 's/.* \([0-9]*\) redirected$/\1/p' "$AZB_WORK/fd.err")
+[ "${redirected:-0}" -gt 0 ] || fail "filedisk: nothing was redirected: $(cat "$AZB_WORK/fd.err")"
+rmmod brd 2>/dev/null || true
+note "filedisk: fio verify passed with $redirected requests redirected to /dev/ram0"

@@ -214,17 +214,16 @@ enum Outcome {
     Redirected,
 }
 
-/// One request, for the length of a `submit` call.
-pub struct Io<'a> {
-    q: *mut sys::azb_engine_queue,
+/// What a request asks for, as [`Io`] and [`Pending`] show it (they
+/// dereference to it).
+pub struct Request {
     io: *mut sys::azb_io,
     op: Op,
-    outcome: &'a Cell<Outcome>,
-    shared: &'a Arc<Shared>,
-    _not_send: PhantomData<*mut u8>,
+    /// The queue takes redirects: a WRITE comes without its data.
+    redirect_q: bool,
 }
 
-impl<'a> Io<'a> {
+impl Request {
     pub fn op(&self) -> Op {
         self.op
     }
@@ -243,18 +242,10 @@ impl<'a> Io<'a> {
     pub fn tag(&self) -> u16 {
         unsafe { (*self.io).tag }
     }
-    fn has_data(&self) -> bool {
-        // A WRITE on a redirect queue comes without its data.
-        match self.op {
-            Op::Read => true,
-            Op::Write => unsafe { !(*self.q).redirect },
-            _ => false,
-        }
-    }
     /// A WRITE's data (empty for other ops, and for a WRITE on a redirect
     /// queue, which must be redirected or failed).
     pub fn data(&self) -> &[u8] {
-        if !self.has_data() {
+        if self.op != Op::Write || self.redirect_q {
             return &[];
         }
         unsafe { std::slice::from_raw_parts((*self.io).buf as *const u8, self.len() as usize) }
@@ -266,13 +257,36 @@ impl<'a> Io<'a> {
         }
         unsafe { std::slice::from_raw_parts_mut((*self.io).buf as *mut u8, self.len() as usize) }
     }
+}
+
+/// One request, for the length of a `submit` call.
+pub struct Io<'a> {
+    req: Request,
+    q: *mut sys::azb_engine_queue,
+    outcome: &'a Cell<Outcome>,
+    shared: &'a Arc<Shared>,
+    _not_send: PhantomData<*mut u8>,
+}
+
+impl std::ops::Deref for Io<'_> {
+    type Target = Request;
+    fn deref(&self) -> &Request {
+        &self.req
+    }
+}
+
+impl std::ops::DerefMut for Io<'_> {
+    fn deref_mut(&mut self) -> &mut Request {
+        &mut self.req
+    }
+}
+
+impl<'a> Io<'a> {
     /// Finish the request later, from any thread, through the handle.
     pub fn defer(self) -> Pending {
         self.outcome.set(Outcome::Deferred);
         Pending {
-            io: self.io,
-            op: self.op,
-            redirect_q: unsafe { (*self.q).redirect },
+            req: Request { io: self.req.io, op: self.req.op, redirect_q: self.req.redirect_q },
             shared: Arc::clone(self.shared),
             done: false,
         }
@@ -281,7 +295,7 @@ impl<'a> Io<'a> {
     /// into [`StorageEngine::redirect_files`]) at `offset`; the kernel then
     /// moves them.  Only on a queue with `QueueInfo::redirect`.
     pub fn redirect(self, file: u32, offset: u64) -> Result<(), Errno> {
-        let ret = unsafe { sys::azb_io_redirect(self.q, self.io, file, offset) };
+        let ret = unsafe { sys::azb_io_redirect(self.q, self.req.io, file, offset) };
         if ret == sys::AZB_IO_REDIRECTED {
             self.outcome.set(Outcome::Redirected);
             Ok(())
@@ -297,9 +311,7 @@ impl<'a> Io<'a> {
 /// the request with EIO.  The server waits for every pending request when
 /// it stops: complete them all.
 pub struct Pending {
-    io: *mut sys::azb_io,
-    op: Op,
-    redirect_q: bool,
+    req: Request,
     shared: Arc<Shared>,
     done: bool,
 }
@@ -308,47 +320,31 @@ pub struct Pending {
 // the runtime gives the tag to no other request before then.
 unsafe impl Send for Pending {}
 
+impl std::ops::Deref for Pending {
+    type Target = Request;
+    fn deref(&self) -> &Request {
+        &self.req
+    }
+}
+
+impl std::ops::DerefMut for Pending {
+    fn deref_mut(&mut self) -> &mut Request {
+        &mut self.req
+    }
+}
+
 impl Pending {
-    pub fn op(&self) -> Op {
-        self.op
-    }
-    pub fn flags(&self) -> Flags {
-        Flags(unsafe { (*self.io).flags })
-    }
-    pub fn offset(&self) -> u64 {
-        unsafe { (*self.io).offset }
-    }
-    pub fn len(&self) -> u32 {
-        unsafe { (*self.io).len }
-    }
-    pub fn tag(&self) -> u16 {
-        unsafe { (*self.io).tag }
-    }
-    /// As [`Io::data`].
-    pub fn data(&self) -> &[u8] {
-        if self.op != Op::Write || self.redirect_q {
-            return &[];
-        }
-        unsafe { std::slice::from_raw_parts((*self.io).buf as *const u8, self.len() as usize) }
-    }
-    /// As [`Io::data_mut`].
-    pub fn data_mut(&mut self) -> &mut [u8] {
-        if self.op != Op::Read {
-            return &mut [];
-        }
-        unsafe { std::slice::from_raw_parts_mut((*self.io).buf as *mut u8, self.len() as usize) }
-    }
     /// Ends the request with `res`.
     pub fn complete(mut self, res: Result<(), Errno>) {
         self.done = true;
-        self.shared.push(self.io, res.map_or_else(|e| e.neg(), |_| 0));
+        self.shared.push(self.req.io, res.map_or_else(|e| e.neg(), |_| 0));
     }
 }
 
 impl Drop for Pending {
     fn drop(&mut self) {
         if !self.done {
-            self.shared.push(self.io, Errno::EIO.neg());
+            self.shared.push(self.req.io, Errno::EIO.neg());
         }
     }
 }
@@ -621,7 +617,8 @@ unsafe fn submit_one<Q: QueueEngine>(ctx: &mut QueueCtx<Q>, q: *mut sys::azb_eng
     };
     let QueueCtx { engine, outcome, shared, .. } = ctx;
     outcome.set(Outcome::Now);
-    let req = Io { q, io, op, outcome, shared, _not_send: PhantomData };
+    let req = Io { req: Request { io, op, redirect_q: (*q).redirect }, q, outcome, shared,
+                   _not_send: PhantomData };
     let res = guard("a request", || engine.submit(req));
     match (outcome.get(), res) {
         // A handle that panicked away completes with EIO when dropped.

@@ -77,7 +77,7 @@ pub mod cli;
 pub mod sys;
 
 pub use engine::{Flags, Geometry, Io, Op, OpenArgs, Pending, PluginEngine, PluginOps, QueueEngine,
-                 QueueInfo, StorageEngine};
+                 QueueInfo, Request, StorageEngine};
 
 /// Makes this crate (`crate-type = ["cdylib"]`) an azbuse engine plugin
 /// serving `$engine` (a [`PluginEngine`]): build it as NAME.so into a

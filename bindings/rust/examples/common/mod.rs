@@ -54,7 +54,18 @@ pub fn serve<E: StorageEngine>(prog: &str, a: &CommonArgs, engine: E) {
         exit(1);
     }
     azbuse::wait_stop_signal();
-    if let Err(e) = server.stop() {
+    let res = server.stop();
+    // What was served, as azbuse-run says it.
+    let (mut ios, mut errors, mut redirects) = (0u64, 0u64, 0u64);
+    for q in 0..server.nr_queues() {
+        if let Ok(st) = server.queue_stats(q) {
+            ios += st.ios.iter().sum::<u64>();
+            errors += st.errors;
+            redirects += st.redirects;
+        }
+    }
+    eprintln!("{}: served {} requests, {} errors, {} redirected", prog, ios, errors, redirects);
+    if let Err(e) = res {
         eprintln!("{}: {}", prog, e);
         exit(1);
     }
