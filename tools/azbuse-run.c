@@ -490,6 +490,7 @@ static int azb_run(struct azb_run *r)
 	struct azb_server_opts *o = &r->o;
 	unsigned int stats_s = r->stats_s;
 	bool removed = false, stats_json = r->stats_json, sl_ready = false;
+	bool pid_written = false;
 	struct azb_statsline sl;
 	struct azb_features f;
 	struct azb_server *s;
@@ -538,17 +539,21 @@ static int azb_run(struct azb_run *r)
 		return AZB_EXIT_FAIL;
 	}
 	azb_blk_path(azb_server_dev_id(s), path, sizeof(path));
-	if (r->pidfile && (rc = azb_pidfile_write(r->pidfile))) {
-		fprintf(stderr, "%s: --pidfile %s: %s\n", AZB_PROG, r->pidfile,
-			strerror(-rc));
-		goto stop;
+	if (r->pidfile) {
+		rc = azb_pidfile_write(r->pidfile);
+		if (rc) {
+			fprintf(stderr, "%s: --pidfile %s: %s\n", AZB_PROG,
+				r->pidfile, strerror(-rc));
+			goto stop;
+		}
+		pid_written = true;
 	}
 	if (r->daemon) {
 		rc = azb_daemon_ready(AZB_PROG, path);
 	} else {
 		/* A caller that cannot learn the device must not be left with it. */
 		printf("%s\n", path);
-		rc = fflush(stdout) || ferror(stdout) ? -errno : 0;
+		rc = fflush(stdout) || ferror(stdout) ? -(errno ? errno : EIO) : 0;
 		if (rc)
 			fprintf(stderr, "%s: cannot write the device path: %s\n",
 				AZB_PROG, strerror(-rc));
@@ -593,7 +598,7 @@ stop:
 		rc = rc ? rc : stop_rc;
 	}
 	azb_server_destroy(s);
-	if (r->pidfile)
+	if (pid_written)
 		unlink(r->pidfile);
 	if (rc)
 		return AZB_EXIT_FAIL;

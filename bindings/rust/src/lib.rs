@@ -64,8 +64,10 @@
 //! and write `azbuse::plugin!(MyEngine);` in a `cdylib` crate.
 //!
 //! Examples (`cargo run --example NAME -- -s 1G -q 2`): `ramdisk`, a sparse
-//! memory disk; `null`, for measuring the binding's cost; `faulty`, a memory
-//! disk for tests (panics on purpose, completes from another thread);
+//! memory disk; `null`, for measuring the binding's cost; `filedisk`, a file
+//! or block device served by redirects (the kernel moves the data);
+//! `faulty`, a memory disk for tests (panics on purpose, completes from
+//! another thread);
 //! `rustnull`, the null engine as a plugin (`librustnull.so`, installed as
 //! `rustnull.so`).
 
