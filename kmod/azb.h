@@ -243,7 +243,8 @@ void azbk_queue_put_wake(struct azbk_queue *q);
 void azbk_queue_detach(struct azbk_queue *q);
 void azbk_ring_set_flag(struct azbk_queue *q, u32 flag);
 void azbk_ring_clear_flag(struct azbk_queue *q, u32 flag);
-int azbk_queue_reap(struct azbk_queue *q, bool by_poll);
+int azbk_queue_reap(struct azbk_queue *q, bool by_poll,
+		    struct io_comp_batch *iob);
 bool azbk_queue_has_work(struct azbk_queue *q);
 void azbk_dev_abort_inflight(struct azbk_dev *dev);
 void azbk_dev_requeue_inflight(struct azbk_dev *dev);

@@ -288,6 +288,7 @@ static long azbk_ioc_attach(struct azbk_dev *dev, void __user *argp)
 
 static long azbk_ioc_commit(struct azbk_dev *dev, void __user *argp)
 {
+	DEFINE_IO_COMP_BATCH(iob);
 	struct azbuse_commit c;
 	struct azbk_queue *q;
 	long timeout;
@@ -306,8 +307,11 @@ static long azbk_ioc_commit(struct azbk_dev *dev, void __user *argp)
 		mutex_unlock(&q->lock);
 		return -ENODEV;
 	}
-	ret = azbk_queue_reap(q, false);
+	ret = azbk_queue_reap(q, false, &iob);
 	mutex_unlock(&q->lock);
+	/* Their slots are back; only blk-mq's tags and the bios remain. */
+	if (iob.complete)	/* set by the first request batched */
+		iob.complete(&iob);
 	if (ret < 0 || !(c.flags & AZBUSE_COMMIT_WAIT))
 		return ret;
 

@@ -402,7 +402,7 @@ static int azbk_poll(struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob)
 	if (READ_ONCE(q->hdr->cq_tail.val) != READ_ONCE(q->cq_head) &&
 	    mutex_trylock(&q->lock)) {
 		if (q->attached)
-			n = azbk_queue_reap(q, true);
+			n = azbk_queue_reap(q, true, iob);
 		mutex_unlock(&q->lock);
 	}
 	return max(n, 0) + atomic_xchg(&q->done_elsewhere, 0);
@@ -694,9 +694,11 @@ static bool azbk_complete_redirect(struct azbk_queue *q, struct request *rq,
 /*
  * One CQE: false if the runtime sent something that is not its to end.
  * *freed is set when the CQE gave back the slot of a request already ended.
+ * A request that succeeded whole joins iob, if the block layer takes it
+ * there, and ends with the batch.
  */
 static bool azbk_complete_one(struct azbk_queue *q, const struct azbuse_cqe *c,
-			     bool *freed)
+			     bool *freed, struct io_comp_batch *iob)
 {
 	unsigned int lbs = q->dev->info.logical_bs;
 	struct azbk_slot *sl;
@@ -746,7 +748,13 @@ static bool azbk_complete_one(struct azbk_queue *q, const struct azbuse_cqe *c,
 	/* Free before ending: the tag's next request finds its own slot. */
 	azbk_slot_put(q, c->tag);
 	if (res == bytes) {
-		blk_mq_end_request(rq, BLK_STS_OK);
+		/*
+		 * In a batch, tags go back and bios end together: what
+		 * blk_mq_end_request() does per request, once per CQE run.
+		 */
+		if (!blk_mq_add_to_batch(rq, iob, false,
+					 blk_mq_end_request_batch))
+			blk_mq_end_request(rq, BLK_STS_OK);
 		return ok;
 	}
 	/* Short: what was done succeeds, the rest fails. */
@@ -758,9 +766,12 @@ static bool azbk_complete_one(struct azbk_queue *q, const struct azbuse_cqe *c,
 
 /*
  * Called with q->lock held, by COMMIT or (by_poll) a polling submitter.
- * Returns CQEs reaped or -EINVAL if any bad.
+ * Requests that succeeded may be left in iob (NULL: none are) for the
+ * caller to end with iob->complete().  Returns CQEs reaped or -EINVAL if
+ * any bad.
  */
-int azbk_queue_reap(struct azbk_queue *q, bool by_poll)
+int azbk_queue_reap(struct azbk_queue *q, bool by_poll,
+		    struct io_comp_batch *iob)
 {
 	/* CQEs up to the tail the runtime published are fully written. */
 	u32 tail = smp_load_acquire(&q->hdr->cq_tail.val);
@@ -780,7 +791,7 @@ int azbk_queue_reap(struct azbk_queue *q, bool by_poll)
 
 		memcpy(&c, &q->cq[AZBUSE_RING_SLOT(q->cq_head + i, q->entries)],
 		       sizeof(c));
-		if (!azbk_complete_one(q, &c, &freed))
+		if (!azbk_complete_one(q, &c, &freed, iob))
 			bad = true;
 		/* Up to 8192 CQEs, each copying up to 1 MiB. */
 		if ((i & 63) == 63)
