@@ -35,3 +35,25 @@ kublk_parse() {
 	KUBLK_ID=$(echo "$1" | sed -n 's/^dev id \([0-9]*\):.*/\1/p' | head -n 1)
 	KUBLK_PID=$(echo "$1" | sed -n 's/.*daemon pid \([0-9]*\).*/\1/p' | head -n 1)
 }
+
+# load_azbuse MODULE: insmod MODULE and wait (5 s at most) for the control
+# device it creates.
+load_azbuse() {
+	insmod "$1" || return 1
+	for _ in $(seq 50); do [ -e /dev/azbusectl ] && return 0; sleep 0.1; done
+	return 1
+}
+
+# served_dev OUTFILE PID: the block device a server (azbuse-run, a Rust
+# example) printed on the first line of OUTFILE, once it is there; waits
+# 30 s at most and returns 1 at once if PID exits first.
+served_dev() {
+	local dev i
+	for ((i = 0; i < 300; i++)); do
+		dev=$(head -n 1 "$1" 2>/dev/null || true)
+		[ -n "$dev" ] && [ -b "$dev" ] && { echo "$dev"; return 0; }
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
