@@ -90,10 +90,13 @@ $(B)/perf/azb-native-bench: perf/native-bench.c $(B)/tests/unit/ring_emul.o $(B)
 	$(CC) $(CPPFLAGS) $(RUNTIME_INC) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< \
 		$(B)/tests/unit/ring_emul.o $(B)/lib/libazbuse.a $(JEMALLOC) $(LDLIBS)
 
-UBLK_HDR := $(lastword $(sort $(wildcard /usr/src/linux-headers-6.12*-common/include/uapi/linux/ublk_cmd.h)))
+# The newest ublk_cmd.h here: the sid root's 7.x (segment limits, which
+# automatic buffer registration needs), else the host's 6.12 headers.
+UBLK_HDR := $(firstword $(wildcard /var/lib/azbuse/sid/usr/include/linux/ublk_cmd.h) \
+	$(lastword $(sort $(wildcard /usr/src/linux-headers-6.12*-common/include/uapi/linux/ublk_cmd.h))))
 
 $(B)/perf/include/linux/ublk_cmd.h: $(UBLK_HDR)
-	@[ -n "$(UBLK_HDR)" ] || { echo "make: no 6.12 kernel headers for ublk_cmd.h (bash ci/deps.sh)"; exit 1; }
+	@[ -n "$(UBLK_HDR)" ] || { echo "make: no ublk_cmd.h: no 6.12 kernel headers nor sid root (bash ci/deps.sh)"; exit 1; }
 	@mkdir -p $(dir $@)
 	cp $< $@
 

@@ -41,9 +41,14 @@
 #include <unistd.h>
 #include <linux/ublk_cmd.h>
 
-/* The build's ublk_cmd.h may predate it (6.12); the driver says at runtime. */
-#ifndef UBLK_F_AUTO_BUF_REG
-#define UBLK_F_AUTO_BUF_REG	(1ULL << 11)
+/*
+ * Automatic buffer registration needs a ublk_cmd.h with segment limits
+ * (7.x; the Makefile takes the sid root's): see azb_ublk_serve().  Built
+ * against an older one, this server always has the kernel copy.
+ */
+#ifndef UBLK_PARAM_TYPE_SEGMENT
+#undef UBLK_F_AUTO_BUF_REG
+#define UBLK_F_AUTO_BUF_REG	0
 #endif
 
 #include <azbuse.h>
@@ -394,6 +399,21 @@ static int azb_ublk_serve(struct azb_ublk_dev *d, uint64_t dev_bytes,
 	unsigned int i, started = 0;
 	int ret, sig, err = 0;
 
+#ifdef UBLK_PARAM_TYPE_SEGMENT
+	/*
+	 * With automatic registration, keep every segment inside a page and
+	 * at most 32 of them, as kublk does: io_buffer_register_bvec() sizes
+	 * a request's bvec table by its physical segments, which must then
+	 * not be fewer than its bvecs (no merging across pages), and up to
+	 * 32 bvecs come from io_uring's cache, not kvmalloc.
+	 */
+	if (info->flags & UBLK_F_AUTO_BUF_REG) {
+		par.types |= UBLK_PARAM_TYPE_SEGMENT;
+		par.seg.seg_boundary_mask = 4095;
+		par.seg.max_segment_size = 4096;
+		par.seg.max_segments = 32;
+	}
+#endif
 	ret = azb_ublk_ctrl(d, UBLK_U_CMD_SET_PARAMS, &par, sizeof(par), 0);
 	if (ret < 0) {
 		fprintf(stderr, AZB_PROG ": SET_PARAMS: %s\n", strerror(-ret));
@@ -568,6 +588,7 @@ int main(int argc, char **argv)
 		(d.info.flags & UBLK_F_AUTO_BUF_REG) ?
 		"automatic buffer registration (no copy)" :
 		copy ? "copied by the kernel (--copy)" :
+		!UBLK_F_AUTO_BUF_REG ? "copied by the kernel (built without segment limits)" :
 		"copied by the kernel (ublk_drv has no UBLK_F_AUTO_BUF_REG)");
 	ret = azb_ublk_serve(&d, dev_bytes, affinity, &sigs);
 	if (azb_ublk_ctrl(&d, UBLK_U_CMD_DEL_DEV, NULL, 0, 0) < 0 && !ret)
