@@ -493,6 +493,29 @@ enum azb_pin {
 	AZB_PIN_QUEUE = 1,
 };
 
+/*
+ * The scheduling policy of the pollers.  A sleeping poller is woken by the
+ * kernel when a request is queued, often on the CPU of the thread that
+ * queued it.  Under the normal policy (SCHED_OTHER) the woken poller
+ * preempts that thread at once, takes the one request and sleeps again,
+ * so a submitter that queues 32 requests one system call at a time costs
+ * two context switches each.  A SCHED_BATCH poller does not preempt on
+ * wake-up: it runs when the submitter blocks (or on a free CPU at once)
+ * and finds the whole batch.  It keeps a normal thread's share of the CPU
+ * (a CPU-bound program does not starve it; it may wait up to a scheduler
+ * slice behind one).
+ */
+enum azb_sched {
+	/*
+	 * SCHED_BATCH if the thread that starts the server has the normal
+	 * policy (default); any other policy (real-time, SCHED_IDLE: set
+	 * with chrt, say) is kept.
+	 */
+	AZB_SCHED_BATCH = 0,
+	/* The policy of the thread that starts the server, whatever it is. */
+	AZB_SCHED_INHERIT = 1,
+};
+
 struct azb_server_opts {
 	size_t		size;		/* sizeof(struct azb_server_opts) */
 	const struct azb_engine_ops *engine;
@@ -521,6 +544,7 @@ struct azb_server_opts {
 	 */
 	const char	*label;
 	const char	*serial;
+	enum azb_sched	sched;		/* AZB_SCHED_BATCH (default) or _INHERIT */
 };
 
 struct azb_server;

@@ -8,6 +8,7 @@
  * so the kernel drains every request before the rings go.
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@ struct azb_server_queue {
 	void			*arena;
 	size_t			arena_bytes;
 	bool			thread_started;
+	int			policy;		/* the poller's, once it runs */
 	volatile bool		exited;
 };
 
@@ -48,6 +50,7 @@ struct azb_server {
 	unsigned int		nr_queues;
 	struct azb_server_queue	*queues;
 	struct azb_placement	*place;
+	bool			sched_warned;	/* SCHED_BATCH refused, said once */
 
 	/* Start-up handshake: each poller reports its engine queue setup. */
 	pthread_mutex_t		lock;
@@ -200,7 +203,8 @@ int azb_server_create(const struct azb_server_opts *o, struct azb_server **out)
 
 	if (!o || o->size != sizeof(*o) || !o->engine ||
 	    o->engine->version != AZB_ENGINE_OPS_VERSION ||
-	    (o->pin != AZB_PIN_NODE && o->pin != AZB_PIN_QUEUE))
+	    (o->pin != AZB_PIN_NODE && o->pin != AZB_PIN_QUEUE) ||
+	    (o->sched != AZB_SCHED_BATCH && o->sched != AZB_SCHED_INHERIT))
 		return -EINVAL;
 	s = azb_zalloc(sizeof(*s));
 	if (!s)
@@ -303,6 +307,41 @@ static int azb_server_queue_setup(struct azb_server_queue *sq)
 	return azb_queue_init(q, &s->engine);
 }
 
+/*
+ * The calling poller's scheduling policy, as enum azb_sched says.  A
+ * refusal (a seccomp filter, say) costs only the batching: logged, not
+ * fatal.  Returns the policy the poller runs under.
+ */
+static int azb_poller_sched(struct azb_server *s)
+{
+	struct sched_param sp = { .sched_priority = 0 };
+	int policy = sched_getscheduler(0) & ~SCHED_RESET_ON_FORK;
+
+	if (s->opts.sched != AZB_SCHED_BATCH || policy != SCHED_OTHER)
+		return policy;
+	if (sched_setscheduler(0, SCHED_BATCH, &sp)) {
+		int err = errno;
+
+		if (!__atomic_exchange_n(&s->sched_warned, true, __ATOMIC_RELAXED))
+			azb_log(AZB_LOG_WARNING, "azbuse%u: pollers keep the normal scheduling policy: SCHED_BATCH refused: %s",
+				s->dev_id, strerror(err));
+		return policy;
+	}
+	return SCHED_BATCH;
+}
+
+static const char *azb_policy_name(int policy)
+{
+	switch (policy) {
+	case SCHED_OTHER:	return "SCHED_OTHER";
+	case SCHED_BATCH:	return "SCHED_BATCH";
+	case SCHED_IDLE:	return "SCHED_IDLE";
+	case SCHED_FIFO:	return "SCHED_FIFO";
+	case SCHED_RR:		return "SCHED_RR";
+	default:		return "another policy";
+	}
+}
+
 /* A poller thread: binds itself, sets its queue up, reports, then serves. */
 static void *azb_server_poller(void *arg)
 {
@@ -320,6 +359,7 @@ static void *azb_server_poller(void *arg)
 	snprintf(name, sizeof(name), "azb%u-q%u", s->dev_id, q->qid);
 	pthread_setname_np(pthread_self(), name);
 
+	sq->policy = azb_poller_sched(s);
 	ret = azb_placement_bind(s->place, q->qid);
 	if (!ret)
 		ret = azb_server_queue_setup(sq);
@@ -396,9 +436,10 @@ int azb_server_start(struct azb_server *s)
 		int node;
 
 		if (azb_server_queue_cpus(s, i, cpus, sizeof(cpus), &node) >= 0)
-			azb_log(AZB_LOG_DEBUG, "azbuse%u: queue %u%s: poller on CPUs %s, node %d",
+			azb_log(AZB_LOG_DEBUG, "azbuse%u: queue %u%s: poller on CPUs %s, node %d, %s",
 				s->dev_id, i, s->queues[i].q.poll_queue ?
-				" (poll queue)" : "", cpus, node);
+				" (poll queue)" : "", cpus, node,
+				azb_policy_name(s->queues[i].policy));
 	}
 	return 0;
 }

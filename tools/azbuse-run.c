@@ -34,6 +34,7 @@ enum {
 	OPT_SPIN_US,
 	OPT_CPUS,
 	OPT_PIN,
+	OPT_SCHED,
 	OPT_STATS,
 	OPT_STATS_JSON,
 	OPT_VERSION,
@@ -58,6 +59,7 @@ static const struct option azb_core_opts[] = {
 	{ "engine-opt",	required_argument, NULL, 'o' },
 	{ "cpus",	required_argument, NULL, OPT_CPUS },
 	{ "pin",	required_argument, NULL, OPT_PIN },
+	{ "sched",	required_argument, NULL, OPT_SCHED },
 	{ "stats",	required_argument, NULL, OPT_STATS },
 	{ "stats-json",	no_argument, NULL, OPT_STATS_JSON },
 	{ "help",	no_argument, NULL, 'h' },
@@ -137,6 +139,11 @@ static void azb_usage(void)
 	       "                         its queue's NUMA node (node, the default: a\n"
 	       "                         busy submitter's poller moves to an idle CPU),\n"
 	       "                         or only the CPUs blk-mq maps to its queue\n"
+	       "      --sched POLICY     the pollers' scheduling policy: batch (the\n"
+	       "                         default: SCHED_BATCH, so a woken poller lets\n"
+	       "                         the thread that queued a request go on\n"
+	       "                         queueing; a real-time or idle policy set with\n"
+	       "                         chrt is kept) or inherit (this process's)\n"
 	       "      --stats SECONDS    every SECONDS (1..3600), one line of rates over\n"
 	       "                         the interval: I/Os by type, MiB/s, batch size,\n"
 	       "                         queue depth, busy time, commits per I/O\n"
@@ -220,6 +227,15 @@ static enum azb_pin azb_parse_pin(const char *arg)
 	if (!strcmp(arg, "queue"))
 		return AZB_PIN_QUEUE;
 	azb_die_usage(AZB_PROG, "--pin: '%s' is not node or queue", arg);
+}
+
+static enum azb_sched azb_parse_sched(const char *arg)
+{
+	if (!strcmp(arg, "batch"))
+		return AZB_SCHED_BATCH;
+	if (!strcmp(arg, "inherit"))
+		return AZB_SCHED_INHERIT;
+	azb_die_usage(AZB_PROG, "--sched: '%s' is not batch or inherit", arg);
 }
 
 static const char *azb_sig_name(int sig)
@@ -393,6 +409,9 @@ static void azb_parse_args(int argc, char **argv, struct azb_run *r)
 			break;
 		case OPT_PIN:
 			o->pin = azb_parse_pin(optarg);
+			break;
+		case OPT_SCHED:
+			o->sched = azb_parse_sched(optarg);
 			break;
 		case OPT_STATS:
 			r->stats_s = azb_cli_uint(AZB_PROG, "--stats", optarg,

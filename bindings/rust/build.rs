@@ -34,7 +34,8 @@ const LAYOUT: &[(&str, &[&str])] = &[
     ("azb_dev_info", &["params", "state", "owner_pid", "blk_major", "blk_minor", "chr_major",
                        "chr_minor"]),
     ("azb_server_opts", &["size", "engine", "target", "dev", "attach_id", "poll", "poll_spin_us",
-                          "batch", "engine_params", "cpus", "pin", "label", "serial"]),
+                          "batch", "engine_params", "cpus", "pin", "label", "serial",
+                          "sched"]),
     ("azb_queue_stats", &["ios", "bytes", "errors", "batches", "bad_completions", "op_bytes",
                           "commits", "commit_waits", "engine_waits", "takes", "batch_hist",
                           "qd_sum", "qd_max", "busy_ns", "idle_ns", "redirects", "polled"]),
@@ -48,6 +49,7 @@ const CONSTANTS: &[&str] = &[
     "AZB_DEV_WRITE_ZEROES", "AZB_IO_FUA", "AZB_IO_PREFLUSH", "AZB_IO_NOUNMAP",
     "AZB_OP_READ", "AZB_OP_WRITE", "AZB_OP_FLUSH", "AZB_OP_DISCARD", "AZB_OP_WRITE_ZEROES",
     "AZB_POLL_ADAPTIVE", "AZB_POLL_BUSY", "AZB_POLL_SLEEP", "AZB_PIN_NODE", "AZB_PIN_QUEUE",
+    "AZB_SCHED_BATCH", "AZB_SCHED_INHERIT",
     "AZB_LOG_ERR", "AZB_LOG_WARNING", "AZB_LOG_NOTICE", "AZB_STATS_BATCH_BUCKETS",
     "AZB_FILE_READ_ONLY",
 ];

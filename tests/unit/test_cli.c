@@ -289,6 +289,7 @@ static void test_azbuse_run_usage(void)
 	expect_usage("--poll: 'fast' is not busy, adaptive or sleep", ARGS(RUN, "-s", "1G", "--poll", "fast"));
 	expect_usage("--spin-us: '1000001' is not in 0..1000000", ARGS(RUN, "-s", "1G", "--spin-us", "1000001"));
 	expect_usage("--pin: 'cpu' is not node or queue", ARGS(RUN, "-s", "1G", "--pin", "cpu"));
+	expect_usage("--sched: 'fifo' is not batch or inherit", ARGS(RUN, "-s", "1G", "--sched", "fifo"));
 	expect_usage("--cpus: '0-' is not a CPU list", ARGS(RUN, "-s", "1G", "--cpus", "0-"));
 	expect_usage("--cpus: '0,,1' is not a CPU list", ARGS(RUN, "-s", "1G", "--cpus", "0,,1"));
 	expect_usage("--cpus: CPU 8000 is not online", ARGS(RUN, "-s", "1G", "--cpus", "8000"));
@@ -336,7 +337,8 @@ static void test_azbuse_run_help(void)
 			  "-q,", "--queues", "-d,", "--depth", "-b,",
 			  "--block-size", "--max-io", "--timeout", "--ro",
 			  "--no-write-cache", "--poll", "busy", "adaptive",
-			  "sleep", "--spin-us", "--cpus", "--pin", "--help",
+			  "sleep", "--spin-us", "--cpus", "--pin", "--sched",
+			  "batch", "inherit", "--help",
 			  "--version",
 			  "  null ", "  mem "),
 		    ARGS(RUN, "--help"));

@@ -98,7 +98,7 @@ macro_rules! plugin {
     };
 }
 pub use errno::Errno;
-pub use server::{Pin, Poll, QueueStats, Server, ServerBuilder};
+pub use server::{Pin, Poll, QueueStats, Sched, Server, ServerBuilder};
 pub use signal::{block_stop_signals, wait_stop_signal};
 
 /// Logs a line through libazbuse's log (stderr unless the program set

@@ -43,6 +43,17 @@ pub enum Pin {
     Queue,
 }
 
+/// The polling threads' scheduling policy (`enum azb_sched`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sched {
+    /// SCHED_BATCH unless the starting thread has a real-time or idle
+    /// policy: a woken polling thread lets the thread that queued a
+    /// request go on queueing (the default).
+    Batch,
+    /// The starting thread's policy, whatever it is.
+    Inherit,
+}
+
 /// Per-queue counters (`struct azb_queue_stats` of azbuse.h).
 pub type QueueStats = sys::azb_queue_stats;
 
@@ -59,6 +70,7 @@ pub struct ServerBuilder<E: StorageEngine> {
     batch: u32,
     cpus: Option<String>,
     pin: Pin,
+    sched: Sched,
     dev_id: Option<u32>,
     write_cache: bool,
     max_io_bytes: u32,
@@ -107,6 +119,10 @@ impl<E: StorageEngine> ServerBuilder<E> {
     }
     pub fn pin(mut self, p: Pin) -> Self {
         self.pin = p;
+        self
+    }
+    pub fn sched(mut self, s: Sched) -> Self {
+        self.sched = s;
         self
     }
     /// Create /dev/azbuseN with this N (default: the first free).
@@ -162,6 +178,10 @@ impl<E: StorageEngine> ServerBuilder<E> {
             Pin::Node => sys::AZB_PIN_NODE,
             Pin::Queue => sys::AZB_PIN_QUEUE,
         };
+        o.sched = match self.sched {
+            Sched::Batch => sys::AZB_SCHED_BATCH,
+            Sched::Inherit => sys::AZB_SCHED_INHERIT,
+        };
         if self.spin_us != 0 {
             o.poll_spin_us = self.spin_us;
         }
@@ -211,6 +231,7 @@ impl<E: StorageEngine> Server<E> {
             batch: 0,
             cpus: None,
             pin: Pin::Node,
+            sched: Sched::Batch,
             dev_id: None,
             write_cache: true,
             max_io_bytes: 0,

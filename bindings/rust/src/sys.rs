@@ -37,6 +37,8 @@ pub const AZB_POLL_BUSY: u32 = 1;
 pub const AZB_POLL_SLEEP: u32 = 2;
 pub const AZB_PIN_NODE: u32 = 0;
 pub const AZB_PIN_QUEUE: u32 = 1;
+pub const AZB_SCHED_BATCH: u32 = 0;
+pub const AZB_SCHED_INHERIT: u32 = 1;
 
 pub const AZB_LOG_ERR: c_int = 3;
 pub const AZB_LOG_WARNING: c_int = 4;
@@ -203,6 +205,7 @@ pub struct azb_server_opts {
     pub pin: u32,
     pub label: *const c_char,
     pub serial: *const c_char,
+    pub sched: u32,
 }
 
 #[repr(C)]
