@@ -90,4 +90,12 @@ assert a["fio_round"] == 2 and a["fio"]["jobs"][0]["read"]["iops"] == 30000
 assert len(r["ublk-null"]["rounds"]) == 2
 assert {d["name"]: d["status"] for d in res["devices"]}["ublk-null"] == "ok"
 P
+# A verdict whose two-decimal rounding would cross the bar gets a third.
+python3 - <<'P' || fail "verdict rounding"
+from importlib.machinery import SourceFileLoader
+fx = SourceFileLoader("report", "perf/report").load_module().fx
+assert fx(0.8972, 0.9) == "0.897", fx(0.8972, 0.9)
+assert fx(0.9, 0.9) == "0.90" and fx(0.6, 0.9) == "0.60"
+assert fx(0.946, 0.95) == "0.946" and fx(1.3, 1.25) == "1.30"
+P
 echo "perf/report: ok"
