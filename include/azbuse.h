@@ -507,12 +507,12 @@ enum azb_pin {
  */
 enum azb_sched {
 	/*
-	 * SCHED_BATCH if the thread that starts the server has the normal
-	 * policy (default); any other policy (real-time, SCHED_IDLE: set
-	 * with chrt, say) is kept.
+	 * SCHED_BATCH if the thread that calls azb_server_start() has the
+	 * normal policy (default); any other policy (real-time, SCHED_IDLE:
+	 * set with chrt, say), which the pollers inherit, is kept.
 	 */
 	AZB_SCHED_BATCH = 0,
-	/* The policy of the thread that starts the server, whatever it is. */
+	/* The policy of the thread that calls azb_server_start(), whatever. */
 	AZB_SCHED_INHERIT = 1,
 };
 
