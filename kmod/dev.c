@@ -299,7 +299,15 @@ static int azbk_dev_init_disk(struct azbk_dev *dev)
 	dev->set.queue_depth = info->queue_depth;
 	dev->set.numa_node = NUMA_NO_NODE;
 	dev->set.cmd_size = sizeof(struct azbk_cmd);
-	dev->set.flags = AZBK_MQ_F_SHOULD_MERGE;
+	/*
+	 * No I/O scheduler unless the admin picks one, as for loop: the
+	 * engine (a file, NVMe, a network export) orders I/O itself, and
+	 * with one hardware queue the kernel's default, mq-deadline, makes
+	 * blk-mq insert every unplugged request and dispatch it from a
+	 * kblockd worker, which preempts the submitter on every request
+	 * (docs/design.md, Device lifetime).
+	 */
+	dev->set.flags = AZBK_MQ_F_SHOULD_MERGE | BLK_MQ_F_NO_SCHED_BY_DEFAULT;
 	dev->set.timeout = msecs_to_jiffies(info->timeout_ms);
 	dev->set.driver_data = dev;
 	ret = blk_mq_alloc_tag_set(&dev->set);
