@@ -14,5 +14,4 @@ fio --name=verify --filename="$AZB_DEV" --ioengine=io_uring --direct=1 --rw=rand
 	--bs=4k --size=16M --iodepth=16 --verify=crc32c --do_verify=1 \
 	>"$AZB_WORK/fio" 2>&1 || fail "fio verify under mq-deadline: $(tail -5 "$AZB_WORK/fio")"
 echo none >"$sched" || fail "cannot go back to none"
-kill -INT "$AZB_RUN_PID"
-azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
+azb_stop "$AZB_WORK/run"

@@ -10,12 +10,6 @@
 source "$(dirname "$0")/lib.sh"
 azb_load
 
-stop_run() {
-	kill -INT "$AZB_RUN_PID"
-	azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
-	wait "$AZB_RUN_PID" || fail "azbuse-run failed: $(cat "$1.err")"
-}
-
 # waits OUTFILE: the COMMIT sleeps of queue 0 in the last --stats-json line.
 waits() {
 	grep '^{' "$1" | tail -n 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["queues"][0]["commit_waits"])'
@@ -51,7 +45,7 @@ if [ -n "$strace_pid" ]; then
 	wait "$strace_pid" || true
 fi
 busy_states=$(azb_thread_states "$AZB_RUN_PID" "$tid" 10 2)
-stop_run "$out"
+azb_stop "$out"
 python3 - "$AZB_WORK/fio.json" "$out" "$AZB_WORK/strace" <<'PY' || exit 1
 import json, os, sys
 
@@ -117,7 +111,7 @@ for mode in adaptive sleep; do
 	states=$(azb_thread_states "$AZB_RUN_PID" "$tid" 10 3)
 	sleep 1.5	# a stats line from after the looks
 	w1=$(waits "$out")
-	stop_run "$out"
+	azb_stop "$out"
 	total=$(grep '"final": true' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["queues"][0]["commit_waits"])')
 	[ "$total" -gt 0 ] || fail "$mode poller never slept in COMMIT"
 	asleep=$(tr -cd S <<<"$states" | wc -c)
@@ -150,7 +144,7 @@ for i in range(60):
 print(out)
 PY
 ) || fail "the read or the looks failed"
-stop_run "$out"
+azb_stop "$out"
 first=${states:0:10} last=${states:40:20}
 [ "$(tr -cd R <<<"$first" | wc -c)" -ge 6 ] ||
 	fail "--spin-us 1000000: not spinning in the half second after a read: $states"

@@ -44,11 +44,6 @@ check() {
 		fail "$label: the main thread has policy $got, want $want_main"
 }
 
-stop() {
-	kill -INT "$AZB_RUN_PID"
-	azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
-}
-
 check default 3 0
 grep -q "poller on CPUs .*, SCHED_BATCH" "$AZB_WORK/run.default.err" ||
 	fail "-vv does not say the pollers run SCHED_BATCH: $(cat "$AZB_WORK/run.default.err")"
@@ -56,19 +51,19 @@ fio --name=sched --filename="$AZB_DEV" --ioengine=io_uring --direct=1 \
 	--rw=randwrite --bs=4k --iodepth=32 --numjobs=2 --size=16M --offset_increment=16M \
 	--verify=crc32c --output="$AZB_WORK/fio" >/dev/null 2>&1 ||
 	fail "fio verify through batch pollers: $(tail -n 5 "$AZB_WORK/fio")"
-stop
+azb_stop "$AZB_WORK/run.default"
 note "default: pollers SCHED_BATCH, the main thread normal, fio verify clean"
 
 check inherit 0 0 --sched inherit
-stop
+azb_stop "$AZB_WORK/run.inherit"
 note "--sched inherit: pollers keep the normal policy"
 
 check idle 5 5 chrt -i 0 --
-stop
+azb_stop "$AZB_WORK/run.idle"
 note "under chrt -i: pollers keep SCHED_IDLE"
 
 check fifo 1 1 chrt -f 1 --
-stop
+azb_stop "$AZB_WORK/run.fifo"
 note "under chrt -f: pollers keep SCHED_FIFO"
 
 if "$real_run" -e mem -s 64M --sched fifo >"$AZB_WORK/bad" 2>&1; then
