@@ -59,7 +59,14 @@ static const char *const rd_names[] = {
 static struct mserver srv;
 static uint64_t file_bytes;
 static volatile enum rd_answer answer;
-static volatile int commit_errno;	/* of the scripted request's COMMIT */
+/*
+ * The scripted request's number (rd_io counts them) and, once its COMMIT
+ * returned, that COMMIT's errno, published under the number it answered.
+ * A good answer's read may end before its COMMIT returns, so a bare errno
+ * could be the last request's, landing after the next one began.
+ */
+static unsigned int rd_seq, commit_seq;
+static int commit_errno;
 static volatile bool serving = true;
 
 static void put_extent(struct azbuse_extent *x, uint32_t file, uint32_t len,
@@ -149,6 +156,7 @@ static void *rd_serve(void *arg)
 	while (serving) {
 		struct azbuse_sqe e;
 		bool scripted = false;
+		unsigned int seq = 0;
 		int ret;
 
 		while (mserver_next(&srv, &e)) {
@@ -169,6 +177,7 @@ static void *rd_serve(void *arg)
 				continue;
 			}
 			scripted = true;
+			seq = __atomic_load_n(&rd_seq, __ATOMIC_ACQUIRE);
 			if (answer == RD_BAD_FLAG) {
 				/* Refused without ending it; then answered. */
 				mserver_post_flags(&srv, e.tag, e.gen, 1, 1u << 7);
@@ -185,8 +194,10 @@ static void *rd_serve(void *arg)
 						   AZBUSE_CQE_F_REDIRECT);
 		}
 		ret = mserver_commit(&srv, 50);
-		if (scripted)
+		if (scripted) {
 			commit_errno = ret < 0 ? errno : 0;
+			__atomic_store_n(&commit_seq, seq, __ATOMIC_RELEASE);
+		}
 		if (ret < 0 && errno == ENODEV)
 			break;
 	}
@@ -284,7 +295,7 @@ static int rd_io(int blk, bool write, void *buf, enum rd_answer a)
 	ssize_t n;
 
 	answer = a;
-	commit_errno = -1;
+	__atomic_store_n(&rd_seq, rd_seq + 1, __ATOMIC_RELEASE);
 	n = write ? pwrite(blk, buf, RD_LEN, RD_OFF) :
 		    pread(blk, buf, RD_LEN, RD_OFF);
 	if (n == RD_LEN)
@@ -299,10 +310,13 @@ static void rd_bad(int blk, bool write, void *buf, enum rd_answer a)
 
 	EXPECT(err == EIO, "%s %s: errno %d, want EIO", rd_names[a],
 	       write ? "write" : "read", err);
-	for (i = 0; i < 100 && commit_errno < 0; i++)
+	for (i = 0; i < 100 && __atomic_load_n(&commit_seq, __ATOMIC_ACQUIRE) !=
+				 rd_seq; i++)
 		usleep(10000);
-	EXPECT(commit_errno == EINVAL, "%s %s: COMMIT errno %d, want EINVAL",
-	       rd_names[a], write ? "write" : "read", commit_errno);
+	EXPECT(commit_seq == rd_seq && commit_errno == EINVAL,
+	       "%s %s: COMMIT errno %d, want EINVAL%s", rd_names[a],
+	       write ? "write" : "read", commit_errno,
+	       commit_seq == rd_seq ? "" : " (no COMMIT for it in 1 s)");
 }
 
 void cmd_redirect(uint32_t id, const char *file)
