@@ -307,16 +307,20 @@ static int rd_io(int blk, bool write, void *buf, enum rd_answer a)
 static void rd_bad(int blk, bool write, void *buf, enum rd_answer a)
 {
 	int err = rd_io(blk, write, buf, a), i;
+	unsigned int seen = 0;
 
 	EXPECT(err == EIO, "%s %s: errno %d, want EIO", rd_names[a],
 	       write ? "write" : "read", err);
-	for (i = 0; i < 100 && __atomic_load_n(&commit_seq, __ATOMIC_ACQUIRE) !=
-				 rd_seq; i++)
+	for (i = 0; i < 100; i++) {
+		seen = __atomic_load_n(&commit_seq, __ATOMIC_ACQUIRE);
+		if (seen == rd_seq)
+			break;
 		usleep(10000);
-	EXPECT(commit_seq == rd_seq && commit_errno == EINVAL,
+	}
+	EXPECT(seen == rd_seq && commit_errno == EINVAL,
 	       "%s %s: COMMIT errno %d, want EINVAL%s", rd_names[a],
 	       write ? "write" : "read", commit_errno,
-	       commit_seq == rd_seq ? "" : " (no COMMIT for it in 1 s)");
+	       seen == rd_seq ? "" : " (no COMMIT for it in 1 s)");
 }
 
 void cmd_redirect(uint32_t id, const char *file)
