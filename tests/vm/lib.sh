@@ -86,11 +86,12 @@ azb_serve() {
 	fail "azbuse-run $* printed no device within 30 s: $(cat "$out.err")"
 }
 
-# azb_stop OUTFILE: stops the azbuse-run azb_serve OUTFILE started, as a
-# user's Ctrl-C would, and fails unless it exits, and exits 0, in 20 s.
+# azb_stop OUTFILE [SECONDS]: stops the azbuse-run azb_serve OUTFILE
+# started, as a user's Ctrl-C would, and fails unless it exits, and exits
+# 0, in SECONDS (default 20).
 azb_stop() {
 	kill -INT "$AZB_RUN_PID"
-	azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
+	azb_wait_exit "$AZB_RUN_PID" "${2:-20}" || fail "azbuse-run did not stop"
 	wait "$AZB_RUN_PID" || fail "azbuse-run failed: $(cat "$1.err")"
 }
 

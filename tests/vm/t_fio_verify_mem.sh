@@ -24,9 +24,7 @@ for q in /sys/block/"$(basename "$AZB_DEV")"/mq/*; do
 	note "$(basename "$q"): completed $n"
 done
 
-kill -INT "$AZB_RUN_PID"
-azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not exit on SIGINT"
-wait "$AZB_RUN_PID" || fail "azbuse-run exited with an error: $(cat "$AZB_WORK/run.err")"
+azb_stop "$AZB_WORK/run"
 sleep 0.2
 [ ! -e "$AZB_DEV" ] || fail "$AZB_DEV left behind after stop"
 note "fio verify passed; device removed on SIGINT"

@@ -6,8 +6,7 @@ azb_serve "$AZB_WORK/run" -q 1 --engine mem -s 64M
 	fail "no volatile write cache advertised"
 fio --name=fsync --filename="$AZB_DEV" --ioengine=sync --rw=write --bs=4k \
 	--size=1M --fsync=1 --direct=1 >/dev/null 2>&1 || fail "fio fsync failed"
-kill -INT "$AZB_RUN_PID"
-azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
+azb_stop "$AZB_WORK/run"
 flushes=$(grep -o 'flush [0-9]*' "$AZB_WORK/run.err" | awk '{s+=$2} END {print s+0}')
 note "runtime counted $flushes flushes"
 # 256 fsyncs; the block layer may merge a flush into one already pending.

@@ -57,9 +57,7 @@ dd if="$AZB_DEV" bs=1M skip=201 count=1 iflag=direct status=none |
 note "flush, trim and write-zeroes reached the server"
 
 # The data lives in the server: a new runtime reads it back.
-kill -INT "$AZB_RUN_PID"
-azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
-wait "$AZB_RUN_PID" || fail "azbuse-run failed: $(cat "$AZB_WORK/run.err")"
+azb_stop "$AZB_WORK/run"
 azb_serve "$AZB_WORK/run2" -q 2 --engine nbd "$uri"
 verify READ
 note "a second runtime read the data back from the server"
@@ -91,8 +89,7 @@ grep -q 'reconnected to' "$AZB_WORK/run2.err" || fail "the runtime did not say i
 note "server killed and restarted under fio: fio went on and succeeded"
 
 # --reconnect 2 and the server gone for good: fio fails within seconds.
-kill -INT "$AZB_RUN_PID"
-azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
+azb_stop "$AZB_WORK/run2"
 azb_serve "$AZB_WORK/run3" -q 2 --engine nbd --reconnect 2 "$uri"
 kill_under_load "$AZB_WORK/fio3" 60
 start=$(date +%s)
@@ -102,7 +99,8 @@ note "server gone for good: fio failed $(( $(date +%s) - start )) s later (--rec
 azb_no_d_state
 
 # qemu-nbd as the server, over a raw file: fio verify, and the file holds
-# exactly what the device held.
+# exactly what the device held.  (run3's exit status is not checked: the
+# server it served from is gone.)
 kill -INT "$AZB_RUN_PID"
 azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
 img=$AZB_WORK/qemu-nbd.img qsock=$AZB_WORK/qemu-nbd.sock
@@ -113,8 +111,6 @@ azb_wait_for "$qsock" 20 || fail "qemu-nbd did not start: $(cat "$AZB_WORK/qemu-
 azb_serve "$AZB_WORK/run4" -q 1 --engine nbd "nbd+unix:///?socket=$qsock"
 verify WRITE
 dev_sum=$(dd if="$AZB_DEV" bs=1M iflag=direct status=none | sha256sum)
-kill -INT "$AZB_RUN_PID"
-azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
-wait "$AZB_RUN_PID" || fail "azbuse-run failed: $(cat "$AZB_WORK/run4.err")"
+azb_stop "$AZB_WORK/run4"
 [ "$(sha256sum < "$img")" = "$dev_sum" ] || fail "qemu-nbd's file differs from the device"
 note "fio verify through qemu-nbd: passed; its file equals the device"

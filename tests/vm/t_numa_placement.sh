@@ -125,8 +125,7 @@ done
 check_placement "$dev" "$AZB_RUN_PID" 2
 sleep 1.2
 check_reported "$dev" "$AZB_WORK/run"
-kill -INT "$AZB_RUN_PID"
-azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
+azb_stop "$AZB_WORK/run"
 note "each poller and its memory are on its queue's node"
 
 # --cpus 1: both pollers on CPU 1, both arenas on node 1.

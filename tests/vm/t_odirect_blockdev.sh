@@ -53,9 +53,7 @@ blkdiscard -z -o $((16 * MiB)) -l $((4 * MiB)) "$AZB_DEV" || fail "blkdiscard -z
 [ "$(sum "$AZB_DEV" 0 128)" = "$(sum /dev/nullb0 0 128)" ] ||
 	fail "the device and /dev/nullb0 differ after discard"
 
-kill -INT "$AZB_RUN_PID"
-azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
-wait "$AZB_RUN_PID" || fail "azbuse-run failed: $(cat "$AZB_WORK/run.err")"
+azb_stop "$AZB_WORK/run"
 grep 'served' "$AZB_WORK/run.err" | sed 's/^/  /'
 grep -q 'discard [1-9]' "$AZB_WORK/run.err" || fail "the runtime counted no discard"
 grep -q ' [1-9][0-9]* redirected$' "$AZB_WORK/run.err" ||

@@ -75,8 +75,7 @@ same 0 8
 same 24 8
 same 40 8
 same 56 8
-kill -INT "$AZB_RUN_PID"
-azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
+azb_stop "$AZB_WORK/run"
 grep 'served' "$AZB_WORK/run.err" | sed 's/^/  /'
 grep -q 'discard [1-9]' "$AZB_WORK/run.err" || fail "the runtime counted no discard"
 grep -q 'write-zeroes [1-9]' "$AZB_WORK/run.err" || fail "the runtime counted no write-zeroes"

@@ -38,8 +38,7 @@ truncate -s 32M "$mnt/backing"
 err=$(fio_err short --filename="$AZB_DEV" --rw=read --bs=64k --offset=40M --size=1M)
 note "reading past the file's end: fio error ${err:-none}"
 [ "$err" = 5 ] || fail "fio error '$err', want 5 (EIO)"
-kill -INT "$AZB_RUN_PID"
-azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
+azb_stop "$AZB_WORK/run"
 grep 'served' "$AZB_WORK/run.err" | sed 's/^/  /'
 
 # A device that fails every request (dm "error" target).
@@ -58,6 +57,5 @@ err=$(fio_err dmwrite --filename="$AZB_DEV" --rw=randwrite --bs=4k --size=1M --i
 note "writing a dm-error device: fio error ${err:-none}"
 [ "$err" = 5 ] || fail "fio error '$err', want 5 (EIO)"
 azb_no_d_state
-kill -INT "$AZB_RUN_PID"
-azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
+azb_stop "$AZB_WORK/run2"
 grep 'served' "$AZB_WORK/run2.err" | sed 's/^/  /'

@@ -22,8 +22,7 @@ fio --name=fsync --filename="$AZB_DEV" --ioengine=sync --rw=write --bs=4k \
 sync "$AZB_DEV" || fail "sync of the device failed"
 after=$(flushes)
 note "$loop (under the file) completed $((after - before)) flushes"
-kill -INT "$AZB_RUN_PID"
-azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
+azb_stop "$AZB_WORK/run"
 served=$(grep -o 'flush [0-9]*' "$AZB_WORK/run.err" | awk '{print $2}')
 note "the runtime served ${served:-0} flushes"
 # 256 fsyncs and a sync; the block layer may merge flushes that overlap.

@@ -28,9 +28,7 @@ note "verified ${rkb} KiB"
 
 # The device through azbuse, then the file directly: the same bytes.
 dev_sum=$(md5sum <"$AZB_DEV" | cut -d' ' -f1)
-kill -INT "$AZB_RUN_PID"
-azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not exit on SIGINT"
-wait "$AZB_RUN_PID" || fail "azbuse-run exited with an error: $(cat "$AZB_WORK/run.err")"
+azb_stop "$AZB_WORK/run"
 file_sum=$(md5sum <"$mnt/backing" | cut -d' ' -f1)
 [ "$dev_sum" = "$file_sum" ] ||
 	fail "device md5 $dev_sum, backing file md5 $file_sum"
@@ -53,9 +51,7 @@ fio --name=copy --filename="$AZB_DEV" --ioengine=libaio --direct=1 \
 	--io_size=8M --verify=crc32c --verify_fatal=1 --do_verify=1 \
 	--output-format=terse --terse-version=3 >"$AZB_WORK/fio2" 2>&1 ||
 	fail "fio verify with -o copy failed: $(tail -n 20 "$AZB_WORK/fio2")"
-kill -INT "$AZB_RUN_PID"
-azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run -o copy did not exit on SIGINT"
-wait "$AZB_RUN_PID" || fail "azbuse-run -o copy failed: $(cat "$AZB_WORK/run2.err")"
+azb_stop "$AZB_WORK/run2"
 grep 'served' "$AZB_WORK/run2.err" | sed 's/^/  /'
 grep -q ' 0 redirected$' "$AZB_WORK/run2.err" ||
 	fail "-o copy redirected: $(grep served "$AZB_WORK/run2.err")"

@@ -50,8 +50,7 @@ for pin in node queue; do
 		--rw=randwrite --bs=4k --iodepth=16 --size=16M --verify=crc32c \
 		--output="$AZB_WORK/fio.$pin" >/dev/null 2>&1 ||
 		fail "fio verify with --pin $pin: $(tail -n 5 "$AZB_WORK/fio.$pin")"
-	kill -INT "$AZB_RUN_PID"
-	azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
+	azb_stop "$AZB_WORK/run.$pin"
 	note "--pin $pin: pollers where asked, fio verify clean"
 done
 

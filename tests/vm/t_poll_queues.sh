@@ -42,9 +42,7 @@ fio --name=qd1 --filename="$AZB_DEV" --ioengine=io_uring --hipri=1 --direct=1 \
 fio --name=plain --filename="$AZB_DEV" --ioengine=libaio --direct=1 \
 	--rw=randread --bs=4k --iodepth=8 --size=64M --number_ios=4000 \
 	>"$AZB_WORK/fio.plain" 2>&1 || fail "fio libaio: $(tail -5 "$AZB_WORK/fio.plain")"
-kill -INT "$AZB_RUN_PID"
-azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
-wait "$AZB_RUN_PID" || fail "azbuse-run failed: $(cat "$out.err")"
+azb_stop "$out"
 last_stats "$out" | python3 -c '
 import json, sys
 qs = json.load(sys.stdin)["queues"]
@@ -71,8 +69,7 @@ azb_serve "$AZB_WORK/run2" -q 2 -d 32 --engine mem -s 256M
 "$AZBUSECTL" info "${AZB_DEV#/dev/azbuse}" --json | grep -q '"poll_queues": 0' ||
 	fail "a device without poll queues reports some"
 verify_polled "$AZB_DEV" "no poll queue"
-kill -INT "$AZB_RUN_PID"
-azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
+azb_stop "$AZB_WORK/run2"
 
 # 2b. Two poll queues on a guest of two CPUs: each poll queue's poller
 # runs off the CPU that submits to it (blk-mq maps one CPU to each).
@@ -89,8 +86,7 @@ if [ "$(nproc)" = 2 ]; then
 		[ "$runs" = $((1 - kernel)) ] ||
 			fail "poll queue $q's poller may run on CPUs $runs, want the other one than its submitting CPU $kernel"
 	done
-	kill -INT "$AZB_RUN_PID"
-	azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
+	azb_stop "$out"
 fi
 
 # 3. The runtime of a poll queue dies with polled I/O in flight.

@@ -59,9 +59,7 @@ dd if="$AZB_DEV" bs=1M skip=96 count=1 iflag=direct status=none |
 	cmp -s -n $((1 << 20)) - /dev/zero && fail "data before the zeroed range is gone"
 sync "$AZB_DEV" 2>/dev/null || blockdev --flushbufs "$AZB_DEV"
 dev_sum=$(dd if="$AZB_DEV" bs=1M iflag=direct status=none | sha256sum | cut -d' ' -f1)
-kill -INT "$AZB_RUN_PID"
-azb_wait_exit "$AZB_RUN_PID" 30 || fail "azbuse-run did not stop"
-wait "$AZB_RUN_PID" || fail "azbuse-run failed: $(cat "$AZB_WORK/run.err")"
+azb_stop "$AZB_WORK/run" 30
 img_sum=$(rbd export rbd/img - 2>/dev/null | sha256sum | cut -d' ' -f1)
 [ "$dev_sum" = "$img_sum" ] ||
 	fail "rbd export of the image differs from the device ($img_sum vs $dev_sum)"
@@ -82,8 +80,7 @@ wait "$dd_pid" || fail "the write waiting for the OSD failed"
 dd if="$AZB_DEV" bs=64k skip=10 count=1 iflag=direct status=none |
 	cmp -s - "$AZB_WORK/blk" || fail "the write made while the OSD was down is not there"
 note "with the OSD down, a write waited and completed once it was back"
-kill -INT "$AZB_RUN_PID"
-azb_wait_exit "$AZB_RUN_PID" 30 || fail "azbuse-run did not stop"
+azb_stop "$AZB_WORK/run2" 30
 
 # OSD down with op_timeout=3: I/O fails with an error instead of waiting,
 # and works again once the OSD is back.
@@ -99,8 +96,7 @@ note "with op_timeout=3 and the OSD down, a read failed after $took s: $(head -n
 dd if="$AZB_DEV" bs=64k skip=10 count=1 iflag=direct status=none |
 	cmp -s - "$AZB_WORK/blk" || fail "reads do not work again once the OSD is back"
 note "reads work again once the OSD is back"
-kill -INT "$AZB_RUN_PID"
-azb_wait_exit "$AZB_RUN_PID" 30 || fail "azbuse-run did not stop"
+azb_stop "$AZB_WORK/run3" 30
 
 # The image is resized under a served device: the device follows.
 resize_image() {	# resize_image MIB
@@ -135,6 +131,5 @@ n=$(dd if="$AZB_DEV" bs=64k skip=$((150 << 4)) count=1 iflag=direct status=none 
 grep -q 'resized: the device now has' "$AZB_WORK/run4.err" ||
 	fail "azbuse-run did not say it resized: $(cat "$AZB_WORK/run4.err")"
 note "the image grew to 160 MiB and shrank to 144 MiB: the device followed"
-kill -INT "$AZB_RUN_PID"
-azb_wait_exit "$AZB_RUN_PID" 30 || fail "azbuse-run did not stop"
+azb_stop "$AZB_WORK/run4" 30
 azb_no_d_state

@@ -71,9 +71,7 @@ run_stripe() {	# run_stripe CHUNK_BYTES MEMBER...
 	layout "$AZB_DEV" "$chunk" "$@" >"$AZB_WORK/layout" 2>&1 ||
 		fail "$# members: $(cat "$AZB_WORK/layout")"
 	note "$(tail -n 1 "$AZB_WORK/layout")"
-	kill -INT "$AZB_RUN_PID"
-	azb_wait_exit "$AZB_RUN_PID" 20 || fail "azbuse-run did not stop"
-	wait "$AZB_RUN_PID" || fail "azbuse-run failed: $(cat "$AZB_WORK/run$#.err")"
+	azb_stop "$AZB_WORK/run$#"
 	grep 'served' "$AZB_WORK/run$#.err" | sed 's/^/  /'
 	grep -q ' [1-9][0-9]* redirected$' "$AZB_WORK/run$#.err" ||
 		fail "nothing redirected: $(grep served "$AZB_WORK/run$#.err")"
